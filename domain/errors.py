@@ -1,0 +1,30 @@
+"""The domain's error hierarchy, mapped once to HTTP (web/api) and once to OCPP (web/ocpp)."""
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """The named thing does not exist."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (duplicate, wrong state)."""
+
+
+class InvalidInput(DomainError):
+    """Well-formed but unacceptable values."""
+
+
+class PermissionDenied(DomainError):
+    """The caller may not do this."""
+
+
+class ChargerOffline(DomainError):
+    """No node holds a socket for the charger."""

@@ -1,0 +1,209 @@
+"""Every knob of the service, typed, read once from the environment.
+
+`Settings.from_env()` is the only place in the code base that reads `os.environ`.
+A bad value raises `SettingsError` whose message is one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_JWT_SECRET_BYTES = 32
+
+
+class SettingsError(ValueError):
+    """A configuration variable has a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    jwt_secret_key: str
+    heartbeat_interval: int = 300
+    heartbeat_timeout_factor: float = 3.0
+    ocpp_auto_register: bool = False
+    ocpp_max_message_bytes: int = 65536
+    ocpp_ping_interval: int = 30
+    presence_ttl: int = 90
+    boot_rate_per_second: float = 50.0
+    command_timeout: float = 30.0
+    command_wait: float = 35.0
+    jwt_access_minutes: int = 60
+    jwt_refresh_days: int = 7
+    status_log_retention_days: int = 90
+    message_log_retention_days: int = 30
+    max_transaction_hours: int = 72
+    metrics_token: str | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+    node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: in-process relay, eager tasks."""
+        return self.redis_url is None
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: the process environment).
+
+        Raises SettingsError naming the first variable whose value is unusable.
+        """
+        env = _Env(os.environ if environ is None else environ)
+        instance_path = Path(env.text("INSTANCE_PATH", str(PROJECT_ROOT / "instance")))
+        default_db = f"sqlite:///{instance_path / 'voltline.db'}"
+        database_url = env.database_url("DATABASE_URL", default_db)
+        redis_url = env.redis_url("REDIS_URL")
+        production = redis_url is not None or not database_url.startswith("sqlite")
+        values = dict(
+            instance_path=instance_path,
+            database_url=database_url,
+            redis_url=redis_url,
+            heartbeat_interval=env.integer("HEARTBEAT_INTERVAL", 300, minimum=1),
+            heartbeat_timeout_factor=env.number("HEARTBEAT_TIMEOUT_FACTOR", 3.0, minimum=1.0),
+            ocpp_auto_register=env.boolean("OCPP_AUTO_REGISTER", False),
+            ocpp_max_message_bytes=env.integer("OCPP_MAX_MESSAGE_BYTES", 65536, minimum=1024),
+            ocpp_ping_interval=env.integer("OCPP_PING_INTERVAL", 30, minimum=0),
+            presence_ttl=env.integer("PRESENCE_TTL", 90, minimum=5),
+            boot_rate_per_second=env.number("BOOT_RATE_PER_SECOND", 50.0, minimum=0.1),
+            command_timeout=env.number("COMMAND_TIMEOUT", 30.0, minimum=0.1),
+            command_wait=env.number("COMMAND_WAIT", 35.0, minimum=0.1),
+            jwt_access_minutes=env.integer("JWT_ACCESS_MINUTES", 60, minimum=1),
+            jwt_refresh_days=env.integer("JWT_REFRESH_DAYS", 7, minimum=1),
+            status_log_retention_days=env.integer("STATUS_LOG_RETENTION_DAYS", 90, minimum=1),
+            message_log_retention_days=env.integer("MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1),
+            max_transaction_hours=env.integer("MAX_TRANSACTION_HOURS", 72, minimum=1),
+            metrics_token=env.optional("METRICS_TOKEN"),
+            log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
+            node_id=env.text("NODE_ID", f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
+        )
+        # Last, so a key is only generated once every other value has passed.
+        jwt_secret_key = env.jwt_secret("JWT_SECRET_KEY", production, instance_path)
+        return cls(jwt_secret_key=jwt_secret_key, **values)
+
+
+class _Env:
+    """Typed reads of one environment mapping; each failure names its variable."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def integer(self, name: str, default: int, minimum: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, minimum: float) -> float:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        for option in allowed:
+            if raw.lower() == option.lower():
+                return option
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+
+    def database_url(self, name: str, default: str) -> str:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            url = make_url(raw)
+        except ArgumentError:
+            raise SettingsError(f"{name} is not a database URL: {raw!r}") from None
+        if url.get_backend_name() not in ("postgresql", "sqlite"):
+            raise SettingsError(f"{name} must be a postgresql:// or sqlite:// URL, got {raw!r}")
+        if url.get_backend_name() == "postgresql":
+            # Normalise plain postgres URLs to the psycopg2 driver we ship.
+            url = url.set(drivername="postgresql+psycopg2")
+        return url.render_as_string(hide_password=False)
+
+    def redis_url(self, name: str) -> str | None:
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        if not raw.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{name} must start with redis://, rediss:// or unix://")
+        return raw
+
+    def jwt_secret(self, name: str, production: bool, instance_path: Path) -> str:
+        raw = self.optional(name)
+        if raw is not None:
+            if len(raw.encode()) < MIN_JWT_SECRET_BYTES:
+                raise SettingsError(f"{name} must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+            return raw
+        if production:
+            raise SettingsError(
+                f"{name} is required (at least {MIN_JWT_SECRET_BYTES} bytes) "
+                "when REDIS_URL or a non-SQLite DATABASE_URL is set"
+            )
+        return _embedded_jwt_secret(instance_path)
+
+
+def _embedded_jwt_secret(instance_path: Path) -> str:
+    """A random key generated once and kept in the instance folder."""
+    key_file = instance_path / "jwt-secret"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    key_file.write_text(secret)
+    key_file.chmod(0o600)
+    log.warning("JWT_SECRET_KEY not set: generated one in %s (embedded mode only)", key_file)
+    return secret

@@ -1,0 +1,15 @@
+"""gunicorn settings for the charger-facing service (gevent: one greenlet per socket)."""
+
+worker_class = "gevent"
+# gunicorn's default of 1,000 silently caps chargers per worker.
+worker_connections = 20000
+timeout = 60
+graceful_timeout = 20
+keepalive = 75
+
+
+def post_fork(server, worker):
+    # psycopg2 must yield to other greenlets while it waits on PostgreSQL.
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()

@@ -1,0 +1,26 @@
+"""create_app(): the only place that wires extensions and blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from domain.db import Database
+from domain.logs import configure_logging
+from domain.settings import Settings
+from web import health
+from web.auth import init_jwt
+from web.cli import register_cli
+from web.extensions import DATABASE_KEY, SETTINGS_KEY
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app.extensions[SETTINGS_KEY] = settings
+    app.extensions[DATABASE_KEY] = Database(settings.database_url)
+    init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
+    app.register_blueprint(health.blueprint)
+    register_cli(app)
+    return app
