@@ -1,0 +1,46 @@
+"""Background work recorded in the same commit as the data it is about (transactional outbox).
+
+A service calls `enqueue_task` inside its unit of work; after the commit the edge hands the
+pending rows to Celery (`tasks.dispatch.dispatch_pending`). If the broker is down the rows stay
+pending and a beat sweep dispatches them later, so no work is lost and none is done twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain.clock import utcnow
+from domain.models import TaskOutbox
+
+
+def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments) -> None:
+    """Record `task_name(**arguments)` once per (task_name, dedupe_key); flushed, not committed."""
+    exists = session.scalar(
+        select(TaskOutbox.id).where(
+            TaskOutbox.task_name == task_name, TaskOutbox.dedupe_key == dedupe_key
+        )
+    )
+    if exists is None:
+        session.add(TaskOutbox(task_name=task_name, dedupe_key=dedupe_key, arguments=arguments))
+        session.flush()
+
+
+def pending_tasks(session: Session, limit: int = 100) -> list[TaskOutbox]:
+    """Rows not yet handed to the broker, oldest first."""
+    query = (
+        select(TaskOutbox)
+        .where(TaskOutbox.dispatched_at.is_(None))
+        .order_by(TaskOutbox.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def mark_dispatched(session: Session, ids: list[int], when: datetime | None = None) -> None:
+    if ids:
+        session.execute(
+            update(TaskOutbox).where(TaskOutbox.id.in_(ids)).values(dispatched_at=when or utcnow())
+        )
