@@ -48,6 +48,16 @@ class Settings:
     status_log_retention_days: int = 90
     message_log_retention_days: int = 30
     max_transaction_hours: int = 72
+    prune_batch_size: int = 1000
+    prune_interval_hours: int = 24
+    heartbeat_sweep_seconds: int = 60
+    reconcile_interval_seconds: int = 300
+    outbox_dispatch_seconds: int = 30
+    task_time_limit: int = 600
+    task_visibility_timeout: int = 3600
+    celery_key_prefix: str = "voltline:"
+    # Off when Settings is built directly (tests, tools); from_env() turns it on by default.
+    embedded_scheduler: bool = False
     metrics_token: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
@@ -92,11 +102,25 @@ class Settings:
             status_log_retention_days=env.integer("STATUS_LOG_RETENTION_DAYS", 90, minimum=1),
             message_log_retention_days=env.integer("MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1),
             max_transaction_hours=env.integer("MAX_TRANSACTION_HOURS", 72, minimum=1),
+            prune_batch_size=env.integer("PRUNE_BATCH_SIZE", 1000, minimum=1),
+            prune_interval_hours=env.integer("PRUNE_INTERVAL_HOURS", 24, minimum=1),
+            heartbeat_sweep_seconds=env.integer("HEARTBEAT_SWEEP_SECONDS", 60, minimum=1),
+            reconcile_interval_seconds=env.integer("RECONCILE_INTERVAL_SECONDS", 300, minimum=1),
+            outbox_dispatch_seconds=env.integer("OUTBOX_DISPATCH_SECONDS", 30, minimum=1),
+            task_time_limit=env.integer("TASK_TIME_LIMIT", 600, minimum=5),
+            task_visibility_timeout=env.integer("TASK_VISIBILITY_TIMEOUT", 3600, minimum=10),
+            celery_key_prefix=env.text("CELERY_KEY_PREFIX", "voltline:"),
+            embedded_scheduler=env.boolean("EMBEDDED_SCHEDULER", True),
             metrics_token=env.optional("METRICS_TOKEN"),
             log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             node_id=env.text("NODE_ID", f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
         )
+        if values["task_visibility_timeout"] <= values["task_time_limit"]:
+            raise SettingsError(
+                "TASK_VISIBILITY_TIMEOUT must be longer than TASK_TIME_LIMIT, or a running "
+                "task would be delivered a second time"
+            )
         # Last, so a key is only generated once every other value has passed.
         jwt_secret_key = env.jwt_secret("JWT_SECRET_KEY", production, instance_path)
         return cls(jwt_secret_key=jwt_secret_key, **values)

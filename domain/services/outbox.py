@@ -29,12 +29,16 @@ def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments)
 
 
 def pending_tasks(session: Session, limit: int = 100) -> list[TaskOutbox]:
-    """Rows not yet handed to the broker, oldest first."""
+    """Rows not yet handed to the broker, oldest first.
+
+    On PostgreSQL the rows are locked until the session ends and rows another dispatcher holds
+    are skipped, so two dispatchers never hand over the same row at once."""
     query = (
         select(TaskOutbox)
         .where(TaskOutbox.dispatched_at.is_(None))
         .order_by(TaskOutbox.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(session.scalars(query))
 

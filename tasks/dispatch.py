@@ -1,0 +1,98 @@
+"""Hand the transactional outbox to Celery after a commit (or run it here when embedded).
+
+The charger socket calls `dispatch_pending` right after it committed and answered a message;
+the `dispatch_outbox` beat task calls it again periodically, so a row left pending because the
+broker was down is picked up once the broker is back. It never raises into its caller and never
+waits long on a broker: connect and publish timeouts are a few seconds (celeryconfig).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from celery import Celery
+
+from celeryconfig import celery_options
+from domain.db import Database
+from domain.services.outbox import mark_dispatched, pending_tasks
+from domain.settings import Settings
+from tasks.jobs import run_job
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+
+
+def dispatch_pending(database: Database, settings: Settings, limit: int = BATCH_SIZE) -> int:
+    """Dispatch up to `limit` pending outbox rows; returns how many left the outbox.
+
+    With REDIS_URL set each row is published to Celery and marked dispatched in the same
+    commit (rows are locked, so two dispatchers never publish the same row at once). Embedded,
+    each row's job runs here, eagerly. A broker or database failure is logged and the rows
+    stay pending; nothing is raised.
+    """
+    try:
+        if settings.embedded:
+            return _run_here(database, settings, limit)
+        return _publish(database, settings, limit)
+    except Exception:
+        log.exception("outbox dispatch failed; rows stay pending", extra={"outcome": "error"})
+        return 0
+
+
+def _publish(database: Database, settings: Settings, limit: int) -> int:
+    producer = _producer(settings)
+    sent: list[int] = []
+    with database.unit_of_work() as session:
+        for row in pending_tasks(session, limit):
+            try:
+                producer.send_task(row.task_name, kwargs=row.arguments, retry=False)
+            except Exception as error:  # noqa: BLE001 - any broker failure leaves the row pending
+                log.warning(
+                    "broker unavailable; outbox row stays pending",
+                    extra={"task": row.task_name, "outbox_id": row.id, "error": str(error)},
+                )
+                break
+            sent.append(row.id)
+            log.info(
+                "outbox row dispatched",
+                extra={"task": row.task_name, "outbox_id": row.id, "outcome": "sent"},
+            )
+        mark_dispatched(session, sent)
+    return len(sent)
+
+
+def _run_here(database: Database, settings: Settings, limit: int) -> int:
+    with database.unit_of_work() as session:
+        pending = pending_tasks(session, limit)
+        rows = [(row.id, row.task_name, dict(row.arguments)) for row in pending]
+    for outbox_id, task_name, arguments in rows:
+        try:
+            run_job(task_name, database, settings, arguments)
+            outcome = "done"
+        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            # Marked dispatched all the same, as a published task that failed would be:
+            # reconciliation picks up sessions whose finalisation never completed.
+            log.exception("eager task failed", extra={"task": task_name, "outbox_id": outbox_id})
+            outcome = "failed"
+        with database.unit_of_work() as session:
+            mark_dispatched(session, [outbox_id])
+        log.info(
+            "outbox row run in process",
+            extra={"task": task_name, "outbox_id": outbox_id, "outcome": outcome},
+        )
+    return len(rows)
+
+
+@lru_cache(maxsize=4)
+def _producer(settings: Settings) -> Celery:
+    """A publishing-only Celery app for these settings' broker (the caller's, not the env's)."""
+    producer = Celery("voltline-producer", set_as_current=False)
+    options = celery_options(settings)
+    # Nobody here waits for results; without a backend a publish only touches the broker.
+    options["result_backend"] = None
+    # One quick connection attempt: a broker that is down leaves the row for dispatch_outbox.
+    options["broker_transport_options"] |= {"max_retries": 1, "interval_start": 0}
+    producer.conf.update(options)
+    return producer
