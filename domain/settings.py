@@ -59,6 +59,7 @@ class Settings:
     # Off when Settings is built directly (tests, tools); from_env() turns it on by default.
     embedded_scheduler: bool = False
     metrics_token: str | None = None
+    prometheus_multiproc_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
@@ -67,6 +68,11 @@ class Settings:
     def embedded(self) -> bool:
         """True when no Redis is configured: in-process relay, eager tasks."""
         return self.redis_url is None
+
+    @property
+    def metrics_directory(self) -> Path:
+        """Where every server process writes its metric samples (emptied at server start)."""
+        return self.prometheus_multiproc_dir or self.instance_path / "prometheus"
 
     @property
     def uses_sqlite(self) -> bool:
@@ -112,6 +118,7 @@ class Settings:
             celery_key_prefix=env.text("CELERY_KEY_PREFIX", "voltline:"),
             embedded_scheduler=env.boolean("EMBEDDED_SCHEDULER", True),
             metrics_token=env.optional("METRICS_TOKEN"),
+            prometheus_multiproc_dir=env.path("PROMETHEUS_MULTIPROC_DIR"),
             log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             node_id=env.text("NODE_ID", f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
@@ -135,6 +142,10 @@ class _Env:
     def optional(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def path(self, name: str) -> Path | None:
+        raw = self.optional(name)
+        return None if raw is None else Path(raw)
 
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
