@@ -265,6 +265,20 @@ class RevokedToken(Base):
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CommandStatus(StrEnum):
+    """A command's own states and outcomes; an answered command holds the charger's status
+    word (Accepted, Rejected, ...) instead, or Completed when its answer carries none."""
+
+    PENDING = "Pending"
+    QUEUED = "Queued"
+    SENT = "Sent"
+    COMPLETED = "Completed"
+    CALL_ERROR = "CallError"
+    TIMEOUT = "Timeout"
+    OFFLINE = "Offline"
+    EXPIRED = "Expired"
+
+
 class Command(Base):
     """A central-system-initiated call; `id` is the OCPP unique id sent to the charger."""
 
@@ -275,7 +289,7 @@ class Command(Base):
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(32), default="Pending")
+    status: Mapped[str] = mapped_column(String(32), default=CommandStatus.PENDING)
     response: Mapped[dict[str, Any] | None]
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_description: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,276 @@
+"""Central-system commands: the row first, then exactly one recorded outcome.
+
+Life of a command: Pending (row written) -> Sent (CALL on the wire) -> outcome; or
+Pending -> Queued (charger offline and a queue TTL given) -> Sent when it connects, or Expired.
+Outcomes: the charger's status word (Accepted, Rejected, NotSupported, ...; Completed when its
+answer carries none) with the full answer, CallError (code, description), Timeout, Offline,
+Expired. Every move out of an open state is a conditional UPDATE: the first outcome wins, so a
+late answer can never overwrite a Timeout, and a queued command is sent at most once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from domain.clock import utcnow
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.models import Charger, Command, CommandStatus, new_uuid
+from domain.services.chargers import get_charger
+from domain.services.command_effects import apply_answer
+from domain.services.command_payloads import (
+    command_action,
+    request_violations,
+    response_violations,
+)
+
+OPEN_STATUSES = (CommandStatus.PENDING, CommandStatus.QUEUED, CommandStatus.SENT)
+STATUS_WORD_MAX = 32  # the width of Command.status
+
+
+def is_final(status: str) -> bool:
+    return status not in OPEN_STATUSES
+
+
+def create_command(
+    session: Session,
+    charger_name: str,
+    action_name: str,
+    payload: Any,
+    *,
+    requested_by: str | None = None,
+    idempotency_key: str | None = None,
+    queue_ttl: float | None = None,
+    now: datetime | None = None,
+) -> tuple[Command, bool]:
+    """Record a Pending command (flushed, not committed); returns (command, created).
+
+    The payload must be a valid OCPP 1.6 request for the action. An idempotency key that was
+    used before by the same requester returns that command and False, and nothing is written.
+    Raises InvalidInput (unknown action, schema violations listed in `details["errors"]`,
+    bad queue TTL), NotFound (charger), Conflict (key used for a different command).
+    A concurrent duplicate key surfaces as an IntegrityError at flush; calling again finds it.
+    """
+    action = command_action(action_name)
+    if action is None:
+        raise InvalidInput(f"{action_name!r} is not an OCPP 1.6 central-system command")
+    violations = request_violations(action, payload)
+    if violations:
+        raise InvalidInput(f"payload is not a valid {action} request", errors=violations)
+    if queue_ttl is not None and queue_ttl <= 0:
+        raise InvalidInput("queue_ttl must be a positive number of seconds")
+    scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"
+    charger = get_charger(session, charger_name)
+    if scoped_key is not None:
+        existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
+        if existing is not None:
+            if (existing.charger_id, existing.action, existing.payload) != (
+                charger.id,
+                action,
+                payload,
+            ):
+                raise Conflict("Idempotency-Key was already used for a different command")
+            return existing, False
+    now = now or utcnow()
+    command = Command(
+        id=new_uuid(),
+        charger_id=charger.id,
+        action=str(action),
+        payload=payload,
+        status=CommandStatus.PENDING,
+        requested_by=requested_by,
+        idempotency_key=scoped_key,
+        queue_expires_at=None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
+        created_at=now,
+    )
+    session.add(command)
+    session.flush()
+    return command, True
+
+
+def get_command(session: Session, command_id: str) -> Command:
+    """The command with this id; raises NotFound."""
+    command = session.get(Command, command_id, populate_existing=True)
+    if command is None:
+        raise NotFound(f"command {command_id!r} not found")
+    return command
+
+
+def list_commands(
+    session: Session,
+    *,
+    charger_name: str | None = None,
+    action: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Command], int]:
+    """Commands newest first, filtered; returns (page, total matching)."""
+    query = select(Command)
+    if charger_name is not None:
+        query = query.join(Charger, Charger.id == Command.charger_id).where(
+            Charger.name == charger_name
+        )
+    if action is not None:
+        query = query.where(Command.action == action)
+    if status is not None:
+        query = query.where(Command.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(Command.created_at.desc(), Command.id).limit(limit).offset(offset)
+    return list(session.scalars(page)), total or 0
+
+
+def charger_name_of(session: Session, command: Command) -> str:
+    return session.scalar(select(Charger.name).where(Charger.id == command.charger_id))
+
+
+def claim_for_sending(session: Session, command_id: str, now: datetime | None = None) -> bool:
+    """Move a Pending (or still-valid Queued) command to Sent; False if it may not be sent.
+
+    Conditional, so two nodes (or a retry and the queue) never send the same command twice.
+    Flushed, not committed: commit before putting the CALL on the wire.
+    """
+    now = now or utcnow()
+    sendable = (Command.status == CommandStatus.PENDING) | (
+        (Command.status == CommandStatus.QUEUED) & (Command.queue_expires_at > now)
+    )
+    return _conditional(session, command_id, sendable, status=CommandStatus.SENT, sent_at=now)
+
+
+def queue_command(session: Session, command_id: str) -> bool:
+    """Park a Pending command that has a queue TTL until its charger connects; flushed.
+
+    False when the command has no TTL or is no longer Pending.
+    """
+    queueable = (Command.status == CommandStatus.PENDING) & Command.queue_expires_at.is_not(None)
+    return _conditional(session, command_id, queueable, status=CommandStatus.QUEUED)
+
+
+def queued_commands(session: Session, charger_name: str, now: datetime | None = None) -> list[str]:
+    """Ids of the charger's queued, unexpired commands, oldest first."""
+    query = (
+        select(Command.id)
+        .join(Charger, Charger.id == Command.charger_id)
+        .where(
+            Charger.name == charger_name,
+            Command.status == CommandStatus.QUEUED,
+            Command.queue_expires_at > (now or utcnow()),
+        )
+        .order_by(Command.created_at, Command.id)
+    )
+    return list(session.scalars(query))
+
+
+def record_outcome(
+    session: Session,
+    command_id: str,
+    status: str,
+    *,
+    response: dict[str, Any] | None = None,
+    error_code: str | None = None,
+    error_description: str | None = None,
+    now: datetime | None = None,
+) -> Command | None:
+    """Write the command's one outcome unless it already has one; flushed, not committed.
+
+    Returns the command when this call recorded the outcome, None when it was already final
+    (the earlier outcome stands).
+    """
+    recorded = _conditional(
+        session,
+        command_id,
+        Command.status.in_(OPEN_STATUSES),
+        status=status,
+        response=response,
+        error_code=error_code,
+        error_description=error_description,
+        completed_at=now or utcnow(),
+    )
+    return get_command(session, command_id) if recorded else None
+
+
+def record_answer(
+    session: Session, command_id: str, response: Any, now: datetime | None = None
+) -> Command | None:
+    """Record the charger's CALLRESULT and keep its side effects (configuration keys, list
+    version, reservations, charging profiles) in the same unit of work; flushed.
+
+    The outcome is the answer's status word (Completed when it has none). An answer that breaks
+    the 1.6 schema is still recorded as given, with the violations in error_description, and
+    has no side effects. Returns None when the command already had an outcome.
+    """
+    command = session.get(Command, command_id)
+    if command is None:
+        raise NotFound(f"command {command_id!r} not found")
+    violations = response_violations(command_action(command.action), response)
+    recorded = record_outcome(
+        session,
+        command_id,
+        _status_word(response),
+        response=response if isinstance(response, dict) else {"answer": response},
+        error_description=(
+            "answer breaks the OCPP 1.6 schema: " + "; ".join(violations) if violations else None
+        ),
+        now=now,
+    )
+    if recorded is not None and not violations:
+        apply_answer(session, recorded)
+    return recorded
+
+
+def expire_overdue_commands(
+    session: Session, *, sent_timeout: float, pending_timeout: float, now: datetime | None = None
+) -> list[Command]:
+    """Give every stranded command its outcome; flushed. Returns the commands it finished.
+
+    Queued past its TTL -> Expired; Sent with no answer after `sent_timeout` seconds (the node
+    holding the socket went away) -> Timeout; Pending after `pending_timeout` seconds (never
+    handed to a node) -> Offline.
+    """
+    now = now or utcnow()
+    rules = (
+        (
+            (Command.status == CommandStatus.QUEUED) & (Command.queue_expires_at <= now),
+            CommandStatus.EXPIRED,
+            "not delivered before the queue TTL ran out",
+        ),
+        (
+            (Command.status == CommandStatus.SENT)
+            & (Command.sent_at < now - timedelta(seconds=sent_timeout)),
+            CommandStatus.TIMEOUT,
+            "no answer recorded: the node holding the socket went away",
+        ),
+        (
+            (Command.status == CommandStatus.PENDING)
+            & (Command.created_at < now - timedelta(seconds=pending_timeout)),
+            CommandStatus.OFFLINE,
+            "never delivered to a node holding the charger's socket",
+        ),
+    )
+    finished = []
+    for condition, status, reason in rules:
+        for command_id in session.scalars(select(Command.id).where(condition)):
+            command = record_outcome(session, command_id, status, error_description=reason, now=now)
+            if command is not None:
+                finished.append(command)
+    return finished
+
+
+def _status_word(response: Any) -> str:
+    word = response.get("status") if isinstance(response, dict) else None
+    if isinstance(word, str) and word and len(word) <= STATUS_WORD_MAX and is_final(word):
+        return word
+    return CommandStatus.COMPLETED
+
+
+def _conditional(session: Session, command_id: str, condition, **values) -> bool:
+    result = session.execute(
+        update(Command)
+        .where(Command.id == command_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
