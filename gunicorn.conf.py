@@ -13,3 +13,17 @@ def post_fork(server, worker):
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def on_starting(server):
+    # Workers write metric samples to files that /metrics merges; start with none left over.
+    from domain.settings import Settings
+    from web.metrics import empty_metrics_directory
+
+    empty_metrics_directory(Settings.from_env())
+
+
+def child_exit(server, worker):
+    from web.metrics import worker_exited
+
+    worker_exited(worker.pid)

@@ -7,10 +7,11 @@ from flask import Flask
 from domain.db import Database
 from domain.logs import configure_logging
 from domain.settings import Settings
-from web import health
+from web import dashboard, health
 from web.auth import init_jwt
 from web.cli import register_cli
 from web.extensions import DATABASE_KEY, SETTINGS_KEY
+from web.metrics import init_metrics
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -22,5 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[DATABASE_KEY] = Database(settings.database_url)
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(dashboard.blueprint)
+    init_metrics(app, settings)
     register_cli(app)
     return app
