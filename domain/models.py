@@ -283,7 +283,11 @@ class Command(Base):
     """A central-system-initiated call; `id` is the OCPP unique id sent to the charger."""
 
     __tablename__ = "commands"
-    __table_args__ = (Index("ix_commands_charger_status", "charger_id", "status"),)
+    __table_args__ = (
+        Index("ix_commands_charger_status", "charger_id", "status"),
+        # The relay's sweep finds open commands by status alone.
+        Index("ix_commands_status", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))

@@ -50,7 +50,7 @@ def create_command(
 
     The payload must be a valid OCPP 1.6 request for the action. An idempotency key that was
     used before by the same requester returns that command and False, and nothing is written.
-    Raises InvalidInput (unknown action, schema violations listed in `details["errors"]`,
+    Raises InvalidInput (unknown action, schema violations listed in `details["payload"]`,
     bad queue TTL), NotFound (charger), Conflict (key used for a different command).
     A concurrent duplicate key surfaces as an IntegrityError at flush; calling again finds it.
     """
@@ -59,7 +59,7 @@ def create_command(
         raise InvalidInput(f"{action_name!r} is not an OCPP 1.6 central-system command")
     violations = request_violations(action, payload)
     if violations:
-        raise InvalidInput(f"payload is not a valid {action} request", errors=violations)
+        raise InvalidInput(f"payload is not a valid {action} request", payload=violations)
     if queue_ttl is not None and queue_ttl <= 0:
         raise InvalidInput("queue_ttl must be a positive number of seconds")
     scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"

@@ -50,7 +50,7 @@ def test_new_command_is_a_pending_row_with_its_payload(db, charger):
 def test_payload_violations_are_all_listed_and_nothing_is_written(db, charger):
     with pytest.raises(InvalidInput) as raised, db.unit_of_work() as session:
         create_command(session, "CP-1", "ReserveNow", {"connectorId": "one", "extra": 1})
-    errors = raised.value.details["errors"]
+    errors = raised.value.details["payload"]
     assert any("connectorId" in error for error in errors)
     assert any("'idTag' is a required property" in error for error in errors)
     assert any("extra" in error for error in errors)
