@@ -1,0 +1,76 @@
+"""Authorization of id tags: the idTagInfo of Authorize, StartTransaction, StopTransaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ocpp.v16.enums import AuthorizationStatus
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.clock import to_wire
+from domain.models import Charger, IdTag, IdTagStatus, Transaction, TransactionStatus
+
+_STATUS = {
+    IdTagStatus.ACCEPTED: AuthorizationStatus.accepted,
+    IdTagStatus.BLOCKED: AuthorizationStatus.blocked,
+    IdTagStatus.EXPIRED: AuthorizationStatus.expired,
+    IdTagStatus.INVALID: AuthorizationStatus.invalid,
+}
+
+
+def find_id_tag(session: Session, id_tag: str) -> IdTag | None:
+    """The IdTag row for `id_tag`; OCPP id tags are case-insensitive (CiString20)."""
+    row = session.scalar(select(IdTag).where(IdTag.id_tag == id_tag))
+    if row is None:
+        row = session.scalar(select(IdTag).where(func.lower(IdTag.id_tag) == id_tag.lower()))
+    return row
+
+
+def tag_is_charging(session: Session, id_tag: str, except_transaction: int | None = None) -> bool:
+    """True when an Active transaction (other than `except_transaction`) uses `id_tag`."""
+    query = select(Transaction.id).where(
+        Transaction.id_tag == id_tag, Transaction.status == TransactionStatus.ACTIVE
+    )
+    if except_transaction is not None:
+        query = query.where(Transaction.id != except_transaction)
+    return session.scalar(query.limit(1)) is not None
+
+
+def id_tag_info(
+    session: Session,
+    charger: Charger,
+    id_tag: str,
+    now: datetime,
+    *,
+    check_concurrent: bool = True,
+    except_transaction: int | None = None,
+) -> dict[str, Any]:
+    """The IdTagInfo for `id_tag`, reading only.
+
+    Accepted for a known, unblocked, unexpired tag and for the charger's own `id_tag`;
+    Blocked/Expired/Invalid from the IdTag table; Expired once `expiry_date` has passed;
+    Invalid for an unknown tag; ConcurrentTx (when `check_concurrent`) for an otherwise
+    Accepted tag that already charges in another transaction.
+    """
+    if id_tag == charger.id_tag:
+        return {"status": AuthorizationStatus.accepted.value}
+    row = find_id_tag(session, id_tag)
+    if row is None:
+        return {"status": AuthorizationStatus.invalid.value}
+    status = _STATUS.get(row.status, AuthorizationStatus.invalid)
+    if status is AuthorizationStatus.accepted and row.expiry_date and row.expiry_date <= now:
+        status = AuthorizationStatus.expired
+    if (
+        status is AuthorizationStatus.accepted
+        and check_concurrent
+        and tag_is_charging(session, id_tag, except_transaction)
+    ):
+        status = AuthorizationStatus.concurrent_tx
+    info: dict[str, Any] = {"status": status.value}
+    if row.parent_id_tag:
+        info["parentIdTag"] = row.parent_id_tag
+    if row.expiry_date:
+        info["expiryDate"] = to_wire(row.expiry_date)
+    return info

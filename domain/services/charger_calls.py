@@ -1,0 +1,173 @@
+"""Answer a charger-initiated OCPP call: the one entry point from the socket (and from the
+REST API's "as if the charger had sent it") into the domain services.
+
+The payload must already have passed the 1.6 schema; the returned dict is the `.conf`
+payload and itself validates against the Response schema. Nothing here knows about
+sockets: the caller owns the unit of work and commits before sending the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ocpp.v16.enums import Action
+from sqlalchemy.orm import Session
+
+from domain.clock import parse_timestamp, to_wire
+from domain.errors import InvalidInput
+from domain.models import Charger
+from domain.services import boot, meter_values, notifications, status, transactions
+from domain.services.authorize import id_tag_info
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a call's answer depends on besides the database."""
+
+    now: datetime
+    heartbeat_interval: int
+    # Set by boot-storm control: answer an Accepted charger Pending, retry after this.
+    boot_retry_interval: int | None = None
+    data_transfer_vendors: frozenset[str] = field(default_factory=frozenset)
+    source: str = "charger"  # "charger" (its socket) or "api" (send-command)
+
+
+Payload = dict[str, Any]
+Answer = Callable[[Session, Charger, Payload, CallContext], Payload]
+
+
+def _boot_notification(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    boot.record_boot_notification(session, charger, p, ctx.now)
+    status, interval = boot.registration_answer(
+        charger, ctx.heartbeat_interval, ctx.boot_retry_interval
+    )
+    return {"status": status.value, "currentTime": to_wire(ctx.now), "interval": interval}
+
+
+def _heartbeat(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    boot.record_heartbeat(charger, ctx.now)
+    return {"currentTime": to_wire(ctx.now)}
+
+
+def _authorize(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    return {"idTagInfo": id_tag_info(session, charger, p["idTag"], ctx.now)}
+
+
+def _start_transaction(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    started = transactions.start_transaction(
+        session,
+        charger,
+        connector_id=p["connectorId"],
+        id_tag=p["idTag"],
+        meter_start=p["meterStart"],
+        timestamp=parse_timestamp(p["timestamp"]),
+        reservation_id=p.get("reservationId"),
+        now=ctx.now,
+    )
+    return {"transactionId": started.transaction_id, "idTagInfo": started.id_tag_info}
+
+
+def _stop_transaction(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    info = transactions.stop_transaction(
+        session,
+        charger,
+        transaction_id=p["transactionId"],
+        meter_stop=p["meterStop"],
+        timestamp=parse_timestamp(p["timestamp"]),
+        reason=p.get("reason"),
+        id_tag=p.get("idTag"),
+        transaction_data=p.get("transactionData", []),
+        now=ctx.now,
+    )
+    return {} if info is None else {"idTagInfo": info}
+
+
+def _meter_values(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    meter_values.record_meter_values(
+        session,
+        charger,
+        connector_id=p["connectorId"],
+        ocpp_transaction_id=p.get("transactionId"),
+        meter_values=p["meterValue"],
+    )
+    return {}
+
+
+def _status_notification(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    status.record_status_notification(
+        session,
+        charger,
+        connector_id=p["connectorId"],
+        status=p["status"],
+        error_code=p["errorCode"],
+        info=p.get("info"),
+        vendor_id=p.get("vendorId"),
+        vendor_error_code=p.get("vendorErrorCode"),
+        timestamp=parse_timestamp(p["timestamp"]) if "timestamp" in p else None,
+        now=ctx.now,
+    )
+    return {}
+
+
+def _data_transfer(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    answer = notifications.record_data_transfer(
+        session, charger, p, ctx.data_transfer_vendors, ctx.now
+    )
+    return {"status": answer.value}
+
+
+def _sign_certificate(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+    answer = notifications.record_certificate_request(session, charger, p, ctx.now)
+    return {"status": answer.value}
+
+
+def _stored_as_event(action: Action) -> Answer:
+    def answer(session: Session, charger: Charger, p: Payload, ctx: CallContext):
+        notifications.record_charger_event(session, charger, action, p, ctx.now)
+        return {}
+
+    return answer
+
+
+ANSWERS: dict[str, Answer] = {
+    Action.boot_notification: _boot_notification,
+    Action.heartbeat: _heartbeat,
+    Action.authorize: _authorize,
+    Action.start_transaction: _start_transaction,
+    Action.stop_transaction: _stop_transaction,
+    Action.meter_values: _meter_values,
+    Action.status_notification: _status_notification,
+    Action.data_transfer: _data_transfer,
+    Action.sign_certificate: _sign_certificate,
+    **{
+        action: _stored_as_event(action)
+        for action in (
+            Action.diagnostics_status_notification,
+            Action.firmware_status_notification,
+            Action.security_event_notification,
+            Action.signed_firmware_status_notification,
+            Action.log_status_notification,
+        )
+    },
+}
+
+# The actions a charger may send (OCPP 1.6 plus the security extension).
+CHARGER_ACTIONS = frozenset(ANSWERS)
+
+
+def answer_charger_call(
+    session: Session, charger: Charger, action: str, payload: Payload, context: CallContext
+) -> Payload:
+    """Run the domain service for a charger-initiated `action` and return the `.conf`.
+
+    Writes through `session` (flushed, not committed) and notes the charger's last
+    communication. Raises InvalidInput for an action a charger does not send.
+    """
+    answer = ANSWERS.get(action)
+    if answer is None:
+        raise InvalidInput(f"{action} is not a charger-initiated OCPP 1.6 action")
+    charger.last_communication = context.now
+    return answer(session, charger, payload, context)

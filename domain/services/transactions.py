@@ -1,0 +1,190 @@
+"""Charging sessions: StartTransaction and StopTransaction, both safe to retry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ocpp.v16.enums import Action
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain.clock import to_wire
+from domain.models import (
+    Charger,
+    ChargerEvent,
+    ConnectorStatus,
+    Transaction,
+    TransactionStatus,
+)
+from domain.services.authorize import id_tag_info
+from domain.services.chargers import ensure_connector
+from domain.services.meter_values import record_meter_values
+from domain.services.notifications import record_charger_event
+from domain.services.outbox import enqueue_task
+
+FINALIZE_SESSION = "finalize_session"
+UNKNOWN_TRANSACTION = "UnknownTransaction"
+
+
+@dataclass(frozen=True)
+class StartedTransaction:
+    transaction_id: int
+    id_tag_info: dict[str, Any]
+    replayed: bool
+
+
+def start_transaction(
+    session: Session,
+    charger: Charger,
+    *,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    timestamp: datetime,
+    reservation_id: int | None,
+    now: datetime,
+) -> StartedTransaction:
+    """Open a transaction (flushed; the caller commits before answering).
+
+    The row is always created, whatever the tag's status: the charger may already be
+    charging and the idTagInfo tells it whether to go on. The same connector, idTag and
+    start timestamp again (a retry) returns the existing transaction instead of a new one.
+    The connector becomes OCCUPIED.
+    """
+    connector = ensure_connector(session, charger, connector_id)
+    existing = _find_start(session, connector.id, id_tag, timestamp)
+    if existing is not None:
+        info = id_tag_info(session, charger, id_tag, now, except_transaction=existing.id)
+        return StartedTransaction(existing.id, info, replayed=True)
+    info = id_tag_info(session, charger, id_tag, now)
+    transaction = Transaction(
+        charger_id=charger.id,
+        connector_id=connector.id,
+        id_tag=id_tag,
+        start_time=timestamp,
+        meter_start=meter_start,
+        reservation_id=reservation_id,
+        status=TransactionStatus.ACTIVE,
+    )
+    try:
+        with session.begin_nested():
+            session.add(transaction)
+    except IntegrityError:
+        # The same start committed concurrently (a retry racing the original).
+        existing = _find_start(session, connector.id, id_tag, timestamp)
+        if existing is None:
+            raise
+        return StartedTransaction(existing.id, info, replayed=True)
+    connector.status = ConnectorStatus.OCCUPIED
+    return StartedTransaction(transaction.id, info, replayed=False)
+
+
+def _find_start(
+    session: Session, connector_pk: int, id_tag: str, timestamp: datetime
+) -> Transaction | None:
+    return session.scalar(
+        select(Transaction).where(
+            Transaction.connector_id == connector_pk,
+            Transaction.id_tag == id_tag,
+            Transaction.start_time == timestamp,
+        )
+    )
+
+
+def stop_transaction(
+    session: Session,
+    charger: Charger,
+    *,
+    transaction_id: int,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str | None,
+    id_tag: str | None,
+    transaction_data: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Close the charger's transaction `transaction_id` (flushed; caller commits).
+
+    Stores meterStop, the stop time, reason ("Local" when omitted, as 1.6 defines), the
+    stopping idTag and every transactionData sample; frees the connector; enqueues
+    `finalize_session` for after the commit. A retry changes nothing. An unknown
+    transactionId is never refused: the stop is kept as a ChargerEvent and its samples
+    stored unlinked. Returns the idTagInfo for `id_tag`, or None without one.
+    """
+    transaction = session.get(Transaction, transaction_id)
+    if transaction is None or transaction.charger_id != charger.id:
+        stop = {
+            "transactionId": transaction_id,
+            "meterStop": meter_stop,
+            "timestamp": to_wire(timestamp),
+            "reason": reason,
+            "idTag": id_tag,
+        }
+        _record_unknown_stop(session, charger, stop, now)
+        record_meter_values(
+            session,
+            charger,
+            connector_id=None,
+            ocpp_transaction_id=transaction_id,
+            meter_values=transaction_data,
+        )
+    else:
+        if transaction.status == TransactionStatus.ACTIVE:
+            _close(session, transaction, meter_stop, timestamp, reason, id_tag)
+        record_meter_values(
+            session,
+            charger,
+            connector_id=transaction.connector.connector_id,
+            ocpp_transaction_id=transaction.id,
+            meter_values=transaction_data,
+            transaction=transaction,
+        )
+    if id_tag is None:
+        return None
+    return id_tag_info(session, charger, id_tag, now, check_concurrent=False)
+
+
+def _close(
+    session: Session,
+    transaction: Transaction,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str | None,
+    id_tag: str | None,
+) -> None:
+    transaction.end_time = timestamp
+    transaction.meter_stop = meter_stop
+    transaction.stop_reason = reason or "Local"
+    transaction.stop_id_tag = id_tag
+    transaction.status = TransactionStatus.COMPLETED
+    connector = transaction.connector
+    still_busy = session.scalar(
+        select(Transaction.id).where(
+            Transaction.connector_id == connector.id,
+            Transaction.status == TransactionStatus.ACTIVE,
+            Transaction.id != transaction.id,
+        )
+    )
+    if connector.status == ConnectorStatus.OCCUPIED and still_busy is None:
+        connector.status = ConnectorStatus.AVAILABLE
+    enqueue_task(session, FINALIZE_SESSION, str(transaction.id), transaction_id=transaction.id)
+
+
+def _record_unknown_stop(
+    session: Session, charger: Charger, stop: dict[str, Any], now: datetime
+) -> None:
+    """Keep a stop we cannot match as a ChargerEvent, once per identical stop."""
+    earlier = session.scalars(
+        select(ChargerEvent.payload).where(
+            ChargerEvent.charger_id == charger.id,
+            ChargerEvent.action == Action.stop_transaction,
+            ChargerEvent.status == UNKNOWN_TRANSACTION,
+        )
+    )
+    if stop not in earlier:
+        record_charger_event(
+            session, charger, Action.stop_transaction, stop, now, UNKNOWN_TRANSACTION
+        )

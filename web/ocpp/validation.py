@@ -1,0 +1,149 @@
+"""OCPP 1.6 JSON schema validation, usable by the socket and by the REST API.
+
+The schemas are the `ocpp` package's (OCPP 1.6 plus the security extension). On top of
+them we check `date-time` formats (jsonschema ignores formats by default), that every
+integer fits in 32 bits (as OCPP 2.0.1 defines `integer`; our columns are 32-bit) and
+the connector ranges the 1.6 text states but its schemas omit.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import ocpp
+from jsonschema import Draft4Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
+
+from domain.clock import parse_timestamp
+from web.ocpp.errors import CallErrorCode
+
+SCHEMA_DIR = Path(ocpp.__file__).parent / "v16" / "schemas"
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+# Connector ranges from the 1.6 text: StartTransaction needs a real connector (> 0);
+# connector 0 means the charger itself in StatusNotification and MeterValues.
+CONNECTOR_MINIMUM = {"StartTransaction": 1, "StatusNotification": 0, "MeterValues": 0}
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+# Which CALLERROR a failed schema keyword earns (OCPP-J 1.6 section 4.2.3).
+_CODE_BY_KEYWORD = {
+    "required": CallErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "minItems": CallErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "maxItems": CallErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "type": CallErrorCode.TYPE_CONSTRAINT_VIOLATION,
+    "additionalProperties": CallErrorCode.FORMATION_VIOLATION,
+}
+# When a payload breaks several rules, the CALLERROR names the most structural one.
+_PRECEDENCE = (
+    CallErrorCode.FORMATION_VIOLATION,
+    CallErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    CallErrorCode.TYPE_CONSTRAINT_VIOLATION,
+    CallErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+)
+
+
+class UnknownSchema(LookupError):
+    """No OCPP 1.6 schema exists for this action."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    message: str
+    keyword: str
+    code: CallErrorCode
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message, "code": self.code.value}
+
+
+def _is_rfc3339(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the "type" keyword reports non-strings
+    if not _RFC3339.match(value):
+        return False
+    try:
+        parse_timestamp(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("date-time")(_is_rfc3339)
+
+
+def _tighten(node: Any, action: str) -> Any:
+    """Add the 32-bit integer range everywhere, and the connector minimum where stated."""
+    if isinstance(node, dict):
+        tightened = {key: _tighten(value, action) for key, value in node.items()}
+        properties = tightened.get("properties")
+        if isinstance(properties, dict):
+            for field_name, field_schema in properties.items():
+                if isinstance(field_schema, dict):
+                    properties[field_name] = _tighten_field(field_schema, action, field_name)
+        return tightened
+    if isinstance(node, list):
+        return [_tighten(item, action) for item in node]
+    return node
+
+
+def _tighten_field(schema: dict, action: str, field_name: str) -> dict:
+    if schema.get("type") != "integer":
+        return schema
+    schema = dict(schema)
+    schema.setdefault("minimum", INT32_MIN)
+    schema.setdefault("maximum", INT32_MAX)
+    if field_name == "connectorId" and action in CONNECTOR_MINIMUM:
+        schema["minimum"] = max(schema["minimum"], CONNECTOR_MINIMUM[action])
+    return schema
+
+
+@cache
+def _validator(schema_name: str, action: str):
+    path = SCHEMA_DIR / f"{schema_name}.json"
+    if not path.is_file():
+        raise UnknownSchema(schema_name)
+    schema = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+    schema = _tighten(copy.deepcopy(schema), action)
+    cls = validator_for(schema, default=Draft4Validator)
+    return cls(schema, format_checker=_FORMATS)
+
+
+def has_schema(action: str) -> bool:
+    return (SCHEMA_DIR / f"{action}.json").is_file()
+
+
+def _code_for(error: ValidationError) -> CallErrorCode:
+    return _CODE_BY_KEYWORD.get(error.validator, CallErrorCode.PROPERTY_CONSTRAINT_VIOLATION)
+
+
+def _path_of(error: ValidationError) -> str:
+    return "/".join(str(part) for part in error.absolute_path) or "(payload)"
+
+
+def schema_violations(action: str, payload: Any, response: bool = False) -> list[Violation]:
+    """Every way `payload` breaks the 1.6 schema of `action` (its `.conf` when `response`).
+
+    Returns an empty list for a valid payload; raises UnknownSchema for an unknown action.
+    """
+    validator = _validator(f"{action}Response" if response else action, action)
+    # Floats as Decimal, so `multipleOf: 0.1` holds for 21.4 (see jsonschema issue 247).
+    instance = json.loads(json.dumps(payload), parse_float=Decimal)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [Violation(_path_of(e), e.message, str(e.validator), _code_for(e)) for e in errors]
+
+
+def error_code_for(violations: list[Violation]) -> CallErrorCode:
+    """The one CALLERROR code to answer for a non-empty list of violations."""
+    codes = {violation.code for violation in violations}
+    return next(code for code in _PRECEDENCE if code in codes)
