@@ -52,6 +52,7 @@ class Settings:
     prune_interval_hours: int = 24
     heartbeat_sweep_seconds: int = 60
     reconcile_interval_seconds: int = 300
+    reconcile_boot_grace_seconds: int = 300
     outbox_dispatch_seconds: int = 30
     task_time_limit: int = 600
     task_visibility_timeout: int = 3600
@@ -112,6 +113,9 @@ class Settings:
             prune_interval_hours=env.integer("PRUNE_INTERVAL_HOURS", 24, minimum=1),
             heartbeat_sweep_seconds=env.integer("HEARTBEAT_SWEEP_SECONDS", 60, minimum=1),
             reconcile_interval_seconds=env.integer("RECONCILE_INTERVAL_SECONDS", 300, minimum=1),
+            reconcile_boot_grace_seconds=env.integer(
+                "RECONCILE_BOOT_GRACE_SECONDS", 300, minimum=0
+            ),
             outbox_dispatch_seconds=env.integer("OUTBOX_DISPATCH_SECONDS", 30, minimum=1),
             task_time_limit=env.integer("TASK_TIME_LIMIT", 600, minimum=5),
             task_visibility_timeout=env.integer("TASK_VISIBILITY_TIMEOUT", 3600, minimum=10),

@@ -17,11 +17,12 @@ from celeryconfig import celery_options
 from domain.db import Database
 from domain.services.outbox import mark_dispatched, pending_tasks
 from domain.settings import Settings
-from tasks.jobs import run_job
+from tasks.jobs import job, run_job
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+OUTBOX_JOB = "dispatch_outbox"
 
 
 def dispatch_pending(database: Database, settings: Settings, limit: int = BATCH_SIZE) -> int:
@@ -39,6 +40,17 @@ def dispatch_pending(database: Database, settings: Settings, limit: int = BATCH_
     except Exception:
         log.exception("outbox dispatch failed; rows stay pending", extra={"outcome": "error"})
         return 0
+
+
+@job(OUTBOX_JOB)
+def dispatch_outbox(database: Database, settings: Settings) -> dict:
+    """The beat sweep: dispatch every pending row, batch by batch, while the broker takes them."""
+    total = 0
+    while True:
+        dispatched = dispatch_pending(database, settings)
+        total += dispatched
+        if dispatched < BATCH_SIZE:
+            return {"dispatched": total}
 
 
 def _publish(database: Database, settings: Settings, limit: int) -> int:

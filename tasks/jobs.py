@@ -7,11 +7,18 @@ domain service call. Each is safe to run twice or concurrently.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from domain.clock import utcnow
 from domain.db import Database
+from domain.services import heartbeat_sweep, reconciliation, retention, sessions
 from domain.settings import Settings
+from web.ocpp.registry import Presence, build_presence
+
+log = logging.getLogger(__name__)
 
 Job = Callable[..., Any]
 
@@ -31,3 +38,78 @@ def job(name: str) -> Callable[[Job], Job]:
 def run_job(name: str, database: Database, settings: Settings, arguments: dict[str, Any]) -> Any:
     """Run the job called `name` in this process; raises KeyError for an unknown name."""
     return JOBS[name](database, settings, **arguments)
+
+
+@job("finalize_session")
+def finalize_session(database: Database, settings: Settings, transaction_id: int) -> dict:
+    with database.unit_of_work() as session:
+        outcome = sessions.finalize_session(session, transaction_id)
+    _log_done("finalize_session", transaction_id=transaction_id, finalized=outcome.finalized)
+    return outcome.as_dict()
+
+
+@job("sweep_heartbeats")
+def sweep_heartbeats(
+    database: Database, settings: Settings, presence: Presence | None = None
+) -> dict:
+    """`presence` defaults to the deployment's (Redis); the embedded app passes its own."""
+    presence = presence or build_presence(settings)
+    with database.unit_of_work() as session:
+        disconnected = heartbeat_sweep.sweep_heartbeats(
+            session,
+            heartbeat_interval=settings.heartbeat_interval,
+            timeout_factor=settings.heartbeat_timeout_factor,
+            holds_socket=lambda name: presence.node_of(name) is not None,
+            now=utcnow(),
+        )
+    for name in disconnected:
+        log.info("charger marked disconnected", extra={"charger_id": name, "outcome": "silent"})
+    _log_done("sweep_heartbeats", disconnected=len(disconnected))
+    return {"disconnected": disconnected}
+
+
+@job("prune_status_logs")
+def prune_status_logs(database: Database, settings: Settings) -> dict:
+    deleted = _prune(
+        database, retention.prune_status_logs, settings.status_log_retention_days, settings
+    )
+    _log_done("prune_status_logs", deleted=deleted)
+    return {"deleted": deleted}
+
+
+@job("prune_message_log")
+def prune_message_log(database: Database, settings: Settings) -> dict:
+    days = settings.message_log_retention_days
+    deleted = _prune(database, retention.prune_message_log, days, settings)
+    outbox_deleted = _prune(database, retention.prune_dispatched_outbox, days, settings)
+    _log_done("prune_message_log", deleted=deleted, outbox_deleted=outbox_deleted)
+    return {"deleted": deleted, "outbox_deleted": outbox_deleted}
+
+
+@job("reconcile_transactions")
+def reconcile_transactions(database: Database, settings: Settings) -> dict:
+    with database.unit_of_work() as session:
+        report = reconciliation.reconcile_transactions(
+            session,
+            max_duration=timedelta(hours=settings.max_transaction_hours),
+            boot_grace=timedelta(seconds=settings.reconcile_boot_grace_seconds),
+            now=utcnow(),
+        )
+    _log_done("reconcile_transactions", **{k: len(v) for k, v in report.as_dict().items()})
+    return report.as_dict()
+
+
+def _prune(database: Database, prune_batch: Callable[..., int], days: int, settings) -> int:
+    """Delete in batches, one short commit each, until a batch comes back short."""
+    older_than = utcnow() - timedelta(days=days)
+    total = 0
+    while True:
+        with database.unit_of_work() as session:
+            deleted = prune_batch(session, older_than, settings.prune_batch_size)
+        total += deleted
+        if deleted < settings.prune_batch_size:
+            return total
+
+
+def _log_done(task: str, **fields: Any) -> None:
+    log.info("task done", extra={"task": task, "outcome": "done", **fields})
