@@ -12,6 +12,7 @@ from web.auth import init_jwt
 from web.cli import register_cli
 from web.extensions import DATABASE_KEY, SETTINGS_KEY
 from web.metrics import init_metrics
+from web.ocpp import init_ocpp
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[DATABASE_KEY] = Database(settings.database_url)
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
+    init_ocpp(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(dashboard.blueprint)
     init_metrics(app, settings)

@@ -72,8 +72,18 @@ class _PendingCall:
 
 # (direction, message type, unique id, action, payload, source) for the message log.
 FrameRecorder = Callable[[Direction, int, str | None, str | None, Any, str], None]
-# Handles one CALL from the charger and returns the frame to answer with.
-CallAnswerer = Callable[["ChargerConnection", IncomingCall], str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The frame answering a CALL, and work to do once it has been sent."""
+
+    frame: str
+    after_send: Callable[[], None] | None = None
+
+
+# Handles one CALL from the charger and returns the reply.
+CallAnswerer = Callable[["ChargerConnection", IncomingCall], Reply]
 
 
 class _SendAll:
@@ -103,7 +113,7 @@ class ChargerConnection:
         self.ws = ws
         self.ws.sock = _SendAll(ws.sock)
         self.charger_name = charger_name
-        self.close_reason = "closed by the charger"
+        self.close_reason = ""  # set when we close it
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()
@@ -212,7 +222,10 @@ class ChargerConnection:
             )
             return
         if isinstance(message, IncomingCall):
-            self.send(answer_call(self, message))
+            reply = answer_call(self, message)
+            self.send(reply.frame)
+            if reply.after_send is not None:
+                reply.after_send()
         else:
             self._resolve(message)
 

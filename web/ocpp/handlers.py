@@ -1,0 +1,178 @@
+"""Answering a charger's CALL: validate, one unit of work through the domain, `.conf` out.
+
+The `.conf` leaves only after the commit; a CALL that fails validation or whose unit of
+work fails gets a CALLERROR and leaves no row behind (the rollback takes everything).
+Background work the unit of work enqueued is dispatched after the answer is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ocpp.v16.enums import Action
+from sqlalchemy.orm import Session
+
+from domain.boot_storm import BootStormGuard
+from domain.clock import utcnow
+from domain.db import Database
+from domain.models import Direction, TaskOutbox
+from domain.services.charger_calls import CallContext, answer_charger_call
+from domain.services.chargers import find_charger
+from domain.services.message_log import record_frame
+from domain.settings import Settings
+from web.ocpp.connection import ChargerConnection, Reply
+from web.ocpp.errors import CallErrorCode, CallErrorReply, call_error_for
+from web.ocpp.framing import IncomingCall, error_frame, result_frame
+from web.ocpp.validation import error_code_for, schema_violations
+
+log = logging.getLogger(__name__)
+
+MAX_DESCRIPTION = 255
+
+
+class CallHandler:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        storm_guard: BootStormGuard,
+        dispatch_outbox: Callable[[], None],
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.database = database
+        self.settings = settings
+        self.storm_guard = storm_guard
+        self.dispatch_outbox = dispatch_outbox
+        self.clock = clock
+
+    def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
+        """The reply to one CALL (never raises for anything the charger sent)."""
+        started = time.perf_counter()
+        name = connection.charger_name
+        violations = schema_violations(call.action, call.payload)
+        if violations:
+            first = violations[0]
+            error = CallErrorReply(
+                error_code_for(violations),
+                f"{first.path}: {first.message}"[:MAX_DESCRIPTION],
+                {"violations": [violation.as_dict() for violation in violations]},
+            )
+            return self._refuse(name, call, error, started)
+        context = self._context(call.action)
+        try:
+            with self.database.unit_of_work() as session:
+                conf = self._answer_in(session, name, call, context)
+                enqueued = _enqueued_work(session)
+        except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
+            error = call_error_for(failure)
+            if error.code is CallErrorCode.INTERNAL_ERROR:
+                log.exception(
+                    "ocpp call failed",
+                    extra=_fields(name, call, "InternalError", started),
+                )
+            return self._refuse(name, call, error, started)
+        log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
+        return Reply(
+            result_frame(call.unique_id, conf),
+            after_send=self.dispatch_outbox if enqueued else None,
+        )
+
+    def _answer_in(
+        self, session: Session, name: str, call: IncomingCall, context: CallContext
+    ) -> dict[str, Any]:
+        charger = find_charger(session, name)
+        if charger is None:
+            raise CallErrorReply(CallErrorCode.SECURITY_ERROR, f"{name} is no longer registered")
+        conf = answer_charger_call(session, charger, call.action, call.payload, context)
+        broken = schema_violations(call.action, conf, response=True)
+        if broken:
+            raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
+        record_frame(
+            session,
+            charger_name=name,
+            direction=Direction.IN,
+            message_type=2,
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=call.payload,
+            at=context.now,
+        )
+        record_frame(
+            session,
+            charger_name=name,
+            direction=Direction.OUT,
+            message_type=3,
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=conf,
+        )
+        return conf
+
+    def _context(self, action: str) -> CallContext:
+        retry = None
+        if action == Action.boot_notification:
+            retry = self.storm_guard.admit(time.monotonic())
+        return CallContext(
+            now=self.clock(),
+            heartbeat_interval=self.settings.heartbeat_interval,
+            boot_retry_interval=retry,
+        )
+
+    def _refuse(
+        self, name: str, call: IncomingCall, error: CallErrorReply, started: float
+    ) -> Reply:
+        if error.code is not CallErrorCode.INTERNAL_ERROR:
+            log.warning("ocpp call refused", extra=_fields(name, call, error.code, started))
+        body = [error.code.value, error.description, error.details]
+        self.record_frame(name, Direction.IN, 2, call.unique_id, call.action, call.payload)
+        self.record_frame(name, Direction.OUT, 4, call.unique_id, call.action, body)
+        return Reply(error_frame(call.unique_id, *body))
+
+    def record_frame(
+        self,
+        charger_name: str,
+        direction: Direction,
+        message_type: int,
+        unique_id: str | None,
+        action: str | None,
+        payload: Any,
+        source: str = "charger",
+    ) -> None:
+        """Log one frame in its own unit of work; a failure is logged, never raised, so a
+        database outage cannot stop a socket from answering."""
+        try:
+            with self.database.unit_of_work() as session:
+                record_frame(
+                    session,
+                    charger_name=charger_name,
+                    direction=direction,
+                    message_type=message_type,
+                    unique_id=unique_id,
+                    action=action,
+                    payload=payload,
+                    source=source,
+                )
+        except Exception:  # noqa: BLE001
+            log.exception(
+                "ocpp frame not logged",
+                extra={"charger_id": charger_name, "unique_id": unique_id, "action": action},
+            )
+
+
+def _enqueued_work(session: Session) -> bool:
+    """True when this unit of work wrote an outbox row (to dispatch after the answer)."""
+    return any(isinstance(obj, TaskOutbox) for obj in session.identity_map.values())
+
+
+def _fields(name: str, call: IncomingCall, outcome: str, started: float) -> dict[str, Any]:
+    return {
+        "charger_id": name,
+        "unique_id": call.unique_id,
+        "action": call.action,
+        "outcome": str(outcome),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }

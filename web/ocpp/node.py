@@ -1,0 +1,135 @@
+"""This node's charger sockets: open and close bookkeeping, presence, and serving."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from functools import partial
+
+from wsproto.frame_protocol import CloseReason
+
+from domain.boot_storm import BootStormGuard
+from domain.clock import utcnow
+from domain.db import Database
+from domain.services.charger_calls import CHARGER_ACTIONS
+from domain.services.chargers import find_charger
+from domain.services.status import mark_connected, mark_disconnected
+from domain.settings import Settings
+from web.ocpp.connection import ChargerConnection, ConnectionMap
+from web.ocpp.handlers import CallHandler
+from web.ocpp.registry import Presence, build_presence
+
+log = logging.getLogger(__name__)
+
+REPLACED = "replaced by a newer connection of the same charger"
+
+
+class OcppNode:
+    def __init__(self, settings: Settings, database: Database, presence: Presence | None = None):
+        self.settings = settings
+        self.database = database
+        self.presence = presence or build_presence(settings)
+        self.connections = ConnectionMap()
+        self.handler = CallHandler(
+            database,
+            settings,
+            BootStormGuard(settings.boot_rate_per_second),
+            dispatch_outbox=self.dispatch_outbox,
+        )
+        self._refresher_lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
+
+    def serve(self, ws, charger_name: str) -> None:
+        """Run one charger's socket until it closes."""
+        connection = ChargerConnection(
+            ws,
+            charger_name,
+            record_frame=partial(self.handler.record_frame, charger_name),
+            supported_actions=CHARGER_ACTIONS,
+        )
+        try:
+            self._opened(connection)
+            connection.serve(self.handler.answer)
+        finally:
+            self._closed(connection)
+
+    def dispatch_outbox(self) -> None:
+        """Hand background work recorded by the last unit of work to Celery (or run it
+        here when embedded). Imported late: the tasks package loads Celery."""
+        from tasks.dispatch import dispatch_pending
+
+        dispatch_pending(self.database, self.settings)
+
+    def _opened(self, connection: ChargerConnection) -> None:
+        name = connection.charger_name
+        previous = self.connections.register(connection)
+        if previous is not None:
+            previous.close(reason=REPLACED)
+        self._presence_call("claim", name)
+        with self.database.unit_of_work() as session:
+            charger = find_charger(session, name)
+            if charger is not None:
+                mark_connected(session, charger, utcnow(), self.settings.node_id)
+        log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
+        self._start_refresher()
+        for hook in list(self.connections.on_open):
+            try:
+                hook(connection)
+            except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
+                log.exception("on_open hook failed", extra={"charger_id": name})
+
+    def _closed(self, connection: ChargerConnection) -> None:
+        name = connection.charger_name
+        if not self.connections.unregister(connection):
+            return  # a newer socket of this charger owns its state now
+        if not self._presence_call("release", name):
+            owner = self._presence_call("node_of", name)
+            if owner not in (None, self.settings.node_id):
+                return  # the charger already reconnected to another node
+        reason = _close_reason(connection)
+        try:
+            with self.database.unit_of_work() as session:
+                charger = find_charger(session, name)
+                if charger is not None:
+                    mark_disconnected(session, charger, utcnow(), reason)
+        except Exception:  # noqa: BLE001 - the heartbeat sweep marks it later
+            log.exception("charger not marked Disconnected", extra={"charger_id": name})
+        log.info(
+            "charger disconnected",
+            extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
+        )
+
+    def _presence_call(self, method: str, name: str):
+        """Presence is best effort: Redis trouble must not refuse or drop chargers."""
+        try:
+            return getattr(self.presence, method)(name)
+        except Exception:  # noqa: BLE001
+            log.exception("presence %s failed", method, extra={"charger_id": name})
+            return None
+
+    def _start_refresher(self) -> None:
+        with self._refresher_lock:
+            if self._refresher is None:
+                self._refresher = threading.Thread(
+                    target=self._refresh_forever, name="presence-refresh", daemon=True
+                )
+                self._refresher.start()
+
+    def _refresh_forever(self) -> None:
+        period = max(1.0, self.settings.presence_ttl / 3)
+        while True:
+            time.sleep(period)
+            try:
+                self.presence.refresh_many(self.connections.names())
+            except Exception:  # noqa: BLE001 - try again next period
+                log.exception("presence refresh failed")
+
+
+def _close_reason(connection: ChargerConnection) -> str:
+    if connection.close_reason:
+        return connection.close_reason
+    code = connection.ws.close_reason
+    if code and code != CloseReason.NO_STATUS_RCVD:
+        return f"closed by the charger (code {int(code)})"
+    return "socket closed"
