@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from domain.errors import Conflict, NotFound
-from domain.models import Charger, Connector, RegistrationStatus
-from domain.passwords import CHARGER_KEY_ITERATIONS, hash_secret
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.models import Charger, ChargerStatus, Connector, RegistrationStatus
+from domain.passwords import CHARGER_KEY_ITERATIONS, generate_authorization_key, hash_secret
 
 SEED_CHARGERS = (("charger_1", "Tagmo3"), ("charger_2", "Zayed"), ("charger_3", "Shrouk"))
 SEED_CONNECTOR_IDS = (1, 2)
@@ -63,9 +63,7 @@ def create_charger(
         name=name,
         location=location,
         registration_status=registration_status,
-        authorization_key_hash=(
-            hash_secret(authorization_key, CHARGER_KEY_ITERATIONS) if authorization_key else None
-        ),
+        authorization_key_hash=_key_hash(authorization_key),
     )
     session.add(charger)
     session.flush()
@@ -88,3 +86,58 @@ def create_seed_chargers(session: Session) -> list[str]:
         for connector_id in SEED_CONNECTOR_IDS:
             ensure_connector(session, charger, connector_id)
     return created
+
+
+EDITABLE = frozenset({"location", "registration_status"})
+
+
+def update_charger(session: Session, name: str, **changes) -> Charger:
+    """Set the location and/or registration status (flushed); a Pending or Rejected charger
+    gets that answer to its next BootNotification.
+
+    Raises NotFound, or InvalidInput for another field or an unknown registration status."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a charger")
+    status = changes.get("registration_status", RegistrationStatus.ACCEPTED)
+    if status not in set(RegistrationStatus):
+        raise InvalidInput(f"registration_status must be one of {', '.join(RegistrationStatus)}")
+    charger = get_charger(session, name)
+    for field, value in changes.items():
+        setattr(charger, field, value)
+    session.flush()
+    return charger
+
+
+def delete_charger(session: Session, name: str) -> None:
+    """Remove a charger with its connectors, transactions, meter values, status logs and
+    commands (flushed); its OCPP message log stays for audits.
+
+    Raises NotFound, or Conflict while the charger is connected."""
+    charger = get_charger(session, name)
+    if charger.status == ChargerStatus.CONNECTED:
+        raise Conflict(f"charger {name!r} is connected; disconnect it before deleting it")
+    # Rows below the charger go by the database's ON DELETE CASCADE.
+    session.execute(delete(Charger).where(Charger.id == charger.id))
+
+
+def set_authorization_key(session: Session, name: str, authorization_key: str | None) -> Charger:
+    """Store the hash of the charger's HTTP Basic password, or None to need none (flushed).
+
+    Raises NotFound."""
+    charger = get_charger(session, name)
+    charger.authorization_key_hash = _key_hash(authorization_key)
+    session.flush()
+    return charger
+
+
+def regenerate_authorization_key(session: Session, name: str) -> str:
+    """Give the charger a new random AuthorizationKey (flushed) and return it: the only
+    time it can be read. Raises NotFound."""
+    authorization_key = generate_authorization_key()
+    set_authorization_key(session, name, authorization_key)
+    return authorization_key
+
+
+def _key_hash(authorization_key: str | None) -> str | None:
+    return hash_secret(authorization_key, CHARGER_KEY_ITERATIONS) if authorization_key else None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.errors import InvalidInput, PermissionDenied
-from domain.models import Role, User
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.models import RevokedToken, Role, User
 from domain.passwords import hash_secret, verify_secret
 
 
@@ -15,8 +17,7 @@ def ensure_user(session: Session, username: str, password: str, role: str = Role
 
     An existing user keeps its password and role, so the command is idempotent.
     """
-    if role not in set(Role):
-        raise InvalidInput(f"role must be one of {', '.join(Role)}")
+    _check_role(role)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         user = User(username=username, password_hash=hash_secret(password), role=role)
@@ -31,3 +32,75 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if user is None or not verify_secret(password, user.password_hash):
         raise PermissionDenied("no active account found with the given credentials")
     return user
+
+
+def find_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user `username`; raises NotFound."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    return user
+
+
+def create_user(session: Session, username: str, password: str, role: str = Role.VIEWER) -> User:
+    """Add a user (flushed); raises Conflict when the name is taken, InvalidInput for a role
+    that does not exist."""
+    _check_role(role)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    return ensure_user(session, username, password, role)
+
+
+def update_user(
+    session: Session, username: str, *, role: str | None = None, password: str | None = None
+) -> User:
+    """Change a user's role and/or password (flushed).
+
+    Raises NotFound, InvalidInput for an unknown role, Conflict when it would leave no admin."""
+    user = get_user(session, username)
+    if role is not None:
+        _check_role(role)
+        if user.role == Role.ADMIN and role != Role.ADMIN:
+            _keep_an_admin(session)
+        user.role = role
+    if password is not None:
+        user.password_hash = hash_secret(password)
+    session.flush()
+    return user
+
+
+def delete_user(session: Session, username: str) -> None:
+    """Remove a user (flushed); raises NotFound, or Conflict for the last admin.
+
+    Tokens already issued to the user stop working: the API looks the user up on each request."""
+    user = get_user(session, username)
+    if user.role == Role.ADMIN:
+        _keep_an_admin(session)
+    session.delete(user)
+    session.flush()
+
+
+def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
+    """Put a token id on the blocklist (flushed); revoking twice is harmless."""
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        session.flush()
+
+
+def token_is_revoked(session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
+
+
+def _check_role(role: str) -> None:
+    if role not in set(Role):
+        raise InvalidInput(f"role must be one of {', '.join(Role)}")
+
+
+def _keep_an_admin(session: Session) -> None:
+    admins = session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN))
+    if admins <= 1:
+        raise Conflict("the last admin cannot be removed or demoted")

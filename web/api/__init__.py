@@ -1,0 +1,73 @@
+"""The operator REST API: flask-smorest blueprints, OpenAPI at /api/openapi.json,
+Swagger UI at /api/docs, JWT bearer auth with viewer < operator < admin."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from web.api import (
+    chargers,
+    connectors,
+    id_tags,
+    messages,
+    send_command,
+    status_logs,
+    tokens,
+    transactions,
+    users,
+)
+from web.api.blueprint import BEARER_SCHEME
+from web.api.errors import ErrorSchema, http_exception_response, register_error_handlers
+from web.api.fields import NameConverter, UTCDateTime, name_parameter
+from web.auth import jwt
+
+BLUEPRINTS = (
+    tokens.blp,
+    chargers.blp,
+    connectors.blp,
+    send_command.blp,
+    messages.blp,
+    transactions.blp,
+    status_logs.blp,
+    id_tags.blp,
+    users.blp,
+)
+SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+class VoltlineApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return http_exception_response(error)
+
+
+def init_api(app: Flask) -> Api:
+    """Register every API blueprint, the spec and docs routes, and the error handlers."""
+    app.config.update(
+        API_TITLE="Voltline",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Operator API of the Voltline OCPP 1.6J central system. "
+                "Get a token with POST /api/token/ and send it as `Authorization: Bearer`."
+            },
+        },
+    )
+    app.url_map.converters["name"] = NameConverter
+    api = VoltlineApi(app)
+    api.register_converter(NameConverter, name_parameter)
+    api.register_field(UTCDateTime, "string", "date-time")
+    api.spec.components.security_scheme(
+        BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    register_error_handlers(app, jwt)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return api

@@ -1,0 +1,42 @@
+"""The API's Blueprint: role checks that document themselves, and paging defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from domain.models import Role
+from domain.queries.paging import Page, PageRequest
+from web.auth import role_required
+from web.extensions import database
+
+BEARER_SCHEME = "bearerAuth"
+
+
+class ApiBlueprint(Blueprint):
+    # Lists are bare JSON arrays; the X-Pagination header carries total, pages and links.
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
+
+    def requires(self, role: Role) -> Callable:
+        """Decorator (outermost, so auth is checked before the body): a valid access token
+        of a user with at least `role`; documents the bearer scheme and 401/403."""
+
+        def decorator(view: Callable) -> Callable:
+            guarded = role_required(role)(view)
+            for status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+                guarded = self.alt_response(status, status.name)(guarded)
+            return self.doc(security=[{BEARER_SCHEME: []}])(guarded)
+
+        return decorator
+
+
+def paged(list_rows: Callable[..., Page], parameters: PaginationParameters, **filters) -> list:
+    """One page of `list_rows(session, page, **filters)` (a domain query), after telling
+    flask-smorest the total for the X-Pagination header."""
+    with database().unit_of_work() as session:
+        page = list_rows(session, PageRequest(parameters.page, parameters.page_size), **filters)
+    parameters.item_count = page.total
+    return page.items
