@@ -20,11 +20,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from domain.settings import PROJECT_ROOT
-from tests.services import free_port
+from tests.services import create_postgres_database, drop_postgres_database, free_port
 
 TEST_JWT_SECRET = "live-server-test-secret-long-enough-for-hs256-0123456789"
 START_TIMEOUT = 60.0
@@ -62,6 +64,7 @@ class LiveServer:
         self.instance_path = Path(given["INSTANCE_PATH"])
         self.log_path = self.instance_path / "server.log"
         self.process: subprocess.Popen | None = None
+        self.database_url = self.env.get("DATABASE_URL")
 
     @property
     def base_url(self) -> str:
@@ -184,3 +187,14 @@ class LiveServer:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+@contextmanager
+def postgres_live_server(env: dict[str, str] | None = None, **options) -> Iterator[LiveServer]:
+    """A LiveServer on a fresh PostgreSQL database of its own, dropped afterwards."""
+    url = create_postgres_database()
+    try:
+        with LiveServer({"DATABASE_URL": url, **(env or {})}, **options) as server:
+            yield server
+    finally:
+        drop_postgres_database(url)

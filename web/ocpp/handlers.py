@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
@@ -48,6 +49,9 @@ class CallHandler:
         self.storm_guard = storm_guard
         self.dispatch_outbox = dispatch_outbox
         self.clock = clock
+        # Called with (charger name, call, conf) after a CALL's unit of work committed
+        # (e.g. to publish dashboard events); a failing hook never touches the answer.
+        self.on_answered: list[Callable[[str, IncomingCall, dict[str, Any]], None]] = []
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The reply to one CALL (never raises for anything the charger sent)."""
@@ -76,6 +80,11 @@ class CallHandler:
                 )
             return self._refuse(name, call, error, started)
         log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
+        for hook in list(self.on_answered):
+            try:
+                hook(name, call, conf)
+            except Exception:  # noqa: BLE001
+                log.exception("on_answered hook failed", extra=_fields(name, call, "conf", started))
         return Reply(
             result_frame(call.unique_id, conf),
             after_send=self.dispatch_outbox if enqueued else None,
@@ -163,9 +172,19 @@ class CallHandler:
             )
 
 
+OUTBOX_WRITTEN = "voltline.outbox_written"
+
+
+@event.listens_for(TaskOutbox, "after_insert")
+def _note_outbox_write(_mapper, _connection, row: TaskOutbox) -> None:
+    session = object_session(row)
+    if session is not None:
+        session.info[OUTBOX_WRITTEN] = True
+
+
 def _enqueued_work(session: Session) -> bool:
     """True when this unit of work wrote an outbox row (to dispatch after the answer)."""
-    return any(isinstance(obj, TaskOutbox) for obj in session.identity_map.values())
+    return session.info.get(OUTBOX_WRITTEN, False)
 
 
 def _fields(name: str, call: IncomingCall, outcome: str, started: float) -> dict[str, Any]:
