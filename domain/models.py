@@ -304,6 +304,9 @@ class Command(Base):
     sent_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
+    # Joined: a command is always shown with its charger's name, after the session is gone.
+    charger: Mapped[Charger] = relationship(lazy="joined")
+
 
 class OcppMessage(Base):
     """Every frame in and out, for operators and for audits."""

@@ -15,6 +15,7 @@ from web.cli import register_cli
 from web.extensions import DATABASE_KEY, SETTINGS_KEY
 from web.metrics import init_metrics
 from web.ocpp import init_ocpp, ocpp_node
+from web.relay import init_relay
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
     init_api(app)
     init_ocpp(app)
+    init_relay(app)
     init_embedded_scheduler(app, ocpp_node(app).presence)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(dashboard.blueprint)

@@ -10,22 +10,19 @@ late answer can never overwrite a Timeout, and a queued command is sent at most 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.models import Charger, Command, CommandStatus, new_uuid
 from domain.services.chargers import get_charger
+from domain.services.command_actions import command_action
 from domain.services.command_effects import apply_answer
-from domain.services.command_payloads import (
-    command_action,
-    request_violations,
-    response_violations,
-)
 
 OPEN_STATUSES = (CommandStatus.PENDING, CommandStatus.QUEUED, CommandStatus.SENT)
 STATUS_WORD_MAX = 32  # the width of Command.status
@@ -48,18 +45,15 @@ def create_command(
 ) -> tuple[Command, bool]:
     """Record a Pending command (flushed, not committed); returns (command, created).
 
-    The payload must be a valid OCPP 1.6 request for the action. An idempotency key that was
-    used before by the same requester returns that command and False, and nothing is written.
-    Raises InvalidInput (unknown action, schema violations listed in `details["payload"]`,
-    bad queue TTL), NotFound (charger), Conflict (key used for a different command).
-    A concurrent duplicate key surfaces as an IntegrityError at flush; calling again finds it.
+    The payload must already have passed the action's OCPP 1.6 schema (the edge checks it).
+    An idempotency key that was used before by the same requester returns that command and
+    False, and nothing is written. Raises InvalidInput (not a central-system action, bad
+    queue TTL), NotFound (charger), Conflict (key used for a different command). A concurrent
+    duplicate key surfaces as an IntegrityError at flush; calling again finds the command.
     """
     action = command_action(action_name)
     if action is None:
         raise InvalidInput(f"{action_name!r} is not an OCPP 1.6 central-system command")
-    violations = request_violations(action, payload)
-    if violations:
-        raise InvalidInput(f"payload is not a valid {action} request", payload=violations)
     if queue_ttl is not None and queue_ttl <= 0:
         raise InvalidInput("queue_ttl must be a positive number of seconds")
     scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"
@@ -97,34 +91,6 @@ def get_command(session: Session, command_id: str) -> Command:
     if command is None:
         raise NotFound(f"command {command_id!r} not found")
     return command
-
-
-def list_commands(
-    session: Session,
-    *,
-    charger_name: str | None = None,
-    action: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Command], int]:
-    """Commands newest first, filtered; returns (page, total matching)."""
-    query = select(Command)
-    if charger_name is not None:
-        query = query.join(Charger, Charger.id == Command.charger_id).where(
-            Charger.name == charger_name
-        )
-    if action is not None:
-        query = query.where(Command.action == action)
-    if status is not None:
-        query = query.where(Command.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    page = query.order_by(Command.created_at.desc(), Command.id).limit(limit).offset(offset)
-    return list(session.scalars(page)), total or 0
-
-
-def charger_name_of(session: Session, command: Command) -> str:
-    return session.scalar(select(Charger.name).where(Charger.id == command.charger_id))
 
 
 def claim_for_sending(session: Session, command_id: str, now: datetime | None = None) -> bool:
@@ -193,19 +159,21 @@ def record_outcome(
 
 
 def record_answer(
-    session: Session, command_id: str, response: Any, now: datetime | None = None
+    session: Session,
+    command_id: str,
+    response: Any,
+    *,
+    violations: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> Command | None:
     """Record the charger's CALLRESULT and keep its side effects (configuration keys, list
     version, reservations, charging profiles) in the same unit of work; flushed.
 
-    The outcome is the answer's status word (Completed when it has none). An answer that breaks
-    the 1.6 schema is still recorded as given, with the violations in error_description, and
-    has no side effects. Returns None when the command already had an outcome.
+    The outcome is the answer's status word (Completed when it has none). An answer that
+    breaks the 1.6 schema (`violations`, found by the edge) is still recorded as given, with
+    the violations in error_description, and has no side effects. Returns None when the
+    command already had an outcome.
     """
-    command = session.get(Command, command_id)
-    if command is None:
-        raise NotFound(f"command {command_id!r} not found")
-    violations = response_violations(command_action(command.action), response)
     recorded = record_outcome(
         session,
         command_id,

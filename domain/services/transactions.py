@@ -21,6 +21,7 @@ from domain.models import (
 )
 from domain.services.authorize import id_tag_info
 from domain.services.chargers import ensure_connector
+from domain.services.command_effects import mark_if_remote_started
 from domain.services.meter_values import record_meter_values
 from domain.services.notifications import record_charger_event
 from domain.services.outbox import enqueue_task
@@ -79,6 +80,7 @@ def start_transaction(
             raise
         return StartedTransaction(existing.id, info, replayed=True)
     connector.status = ConnectorStatus.OCCUPIED
+    mark_if_remote_started(session, transaction, now)
     return StartedTransaction(transaction.id, info, replayed=False)
 
 

@@ -8,7 +8,9 @@ from flask_smorest import Api
 
 from web.api import (
     chargers,
+    commands,
     connectors,
+    events,
     id_tags,
     messages,
     send_command,
@@ -27,6 +29,8 @@ BLUEPRINTS = (
     chargers.blp,
     connectors.blp,
     send_command.blp,
+    commands.blp,
+    events.blp,
     messages.blp,
     transactions.blp,
     status_logs.blp,

@@ -3,8 +3,9 @@
 
 Each action has a handler in COMMAND_HANDLERS. The charger-initiated ones run the same
 domain code as the charger's socket would, as if that charger had sent `req_data`, and are
-logged in the charger's OCPP message log with source "api". The relay (issue 6) adds
-StartRemoteTransaction and StopRemoteTransaction here.
+logged in the charger's OCPP message log with source "api". StartRemoteTransaction and
+StopRemoteTransaction send RemoteStartTransaction/RemoteStopTransaction to the live charger
+through the relay (web/api/commands.py) and answer its reply or the Offline/Timeout outcome.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from domain.services.chargers import get_charger
 from domain.services.message_log import record_frame
 from tasks.dispatch import dispatch_pending
 from web.api.blueprint import ApiBlueprint
+from web.api.commands import REMOTE_HANDLERS
 from web.api.fields import text
 from web.extensions import database, settings
 from web.ocpp.validation import schema_violations
@@ -102,14 +104,17 @@ def run_as_charger(charger_name: str, action: str, req_data: Payload) -> Payload
 
 
 COMMAND_HANDLERS: dict[str, CommandHandler] = {
-    action: run_as_charger
-    for action in (
-        Action.boot_notification,
-        Action.heartbeat,
-        Action.authorize,
-        Action.start_transaction,
-        Action.stop_transaction,
-    )
+    **{
+        action: run_as_charger
+        for action in (
+            Action.boot_notification,
+            Action.heartbeat,
+            Action.authorize,
+            Action.start_transaction,
+            Action.stop_transaction,
+        )
+    },
+    **REMOTE_HANDLERS,
 }
 
 
@@ -119,7 +124,8 @@ class CommandSchema(ma.Schema):
         required=True,
         metadata={
             "description": "BootNotification, Heartbeat, Authorize, StartTransaction or "
-            "StopTransaction (run as if the charger sent it); others answer 400",
+            "StopTransaction (run as if the charger sent it); StartRemoteTransaction or "
+            "StopRemoteTransaction (sent to the charger); others answer 400",
             "example": "Heartbeat",
         },
     )

@@ -289,6 +289,8 @@ class ConnectionMap:
         # Called with each new connection once it is registered (e.g. to deliver
         # commands queued while the charger was offline).
         self.on_open: list[Callable[[ChargerConnection], None]] = []
+        # Called with a closed connection once its charger is marked Disconnected.
+        self.on_close: list[Callable[[ChargerConnection], None]] = []
 
     def register(self, connection: ChargerConnection) -> ChargerConnection | None:
         """Make `connection` the charger's socket; returns the one it replaces."""

@@ -73,11 +73,7 @@ class OcppNode:
                 mark_connected(session, charger, utcnow(), self.settings.node_id)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
-        for hook in list(self.connections.on_open):
-            try:
-                hook(connection)
-            except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
-                log.exception("on_open hook failed", extra={"charger_id": name})
+        _run_hooks(self.connections.on_open, connection)
 
     def _closed(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
@@ -99,6 +95,7 @@ class OcppNode:
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
+        _run_hooks(self.connections.on_close, connection)
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
@@ -124,6 +121,14 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
+
+
+def _run_hooks(hooks: list, connection: ChargerConnection) -> None:
+    for hook in list(hooks):
+        try:
+            hook(connection)
+        except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
+            log.exception("connection hook failed", extra={"charger_id": connection.charger_name})
 
 
 def _close_reason(connection: ChargerConnection) -> str:

@@ -32,6 +32,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# The periodic refresh of live sockets: extend our claim, or claim again a key that has
+# vanished (Redis restarted or lost it), but never take one another node holds now.
+_REFRESH_OR_RECLAIM = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+    return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+if not holder then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return 1
+end
+return 0
+"""
 
 
 def presence_key(charger_name: str) -> str:
@@ -55,6 +68,7 @@ class RedisPresence:
         self.ttl = ttl
         self._release = client.register_script(_RELEASE_IF_OURS)
         self._refresh = client.register_script(_REFRESH_IF_OURS)
+        self._refresh_or_reclaim = client.register_script(_REFRESH_OR_RECLAIM)
 
     def claim(self, charger_name: str) -> None:
         """This node now holds the charger's socket (overrides any other node's claim)."""
@@ -65,9 +79,12 @@ class RedisPresence:
         return bool(self._refresh(keys=[presence_key(charger_name)], args=[self.node_id, self.ttl]))
 
     def refresh_many(self, charger_names: Iterable[str]) -> None:
+        """Keep the claims of this node's live sockets, re-claiming any that vanished."""
         pipeline = self.client.pipeline(transaction=False)
         for name in charger_names:
-            self._refresh(keys=[presence_key(name)], args=[self.node_id, self.ttl], client=pipeline)
+            self._refresh_or_reclaim(
+                keys=[presence_key(name)], args=[self.node_id, self.ttl], client=pipeline
+            )
         pipeline.execute()
 
     def release(self, charger_name: str) -> bool:

@@ -1,0 +1,173 @@
+"""This node's end of the relay: envelopes addressed to it go out on the local charger socket,
+queued commands go out when their charger connects, and stranded commands get an outcome."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from domain.db import Database
+from domain.models import CommandStatus
+from domain.services.commands import get_command, queue_command, queued_commands
+from domain.settings import Settings
+from web.ocpp.connection import (
+    CallErrorReceived,
+    CallTimeout,
+    ChargerConnection,
+    ConnectionLost,
+    ConnectionMap,
+)
+from web.ocpp.validation import schema_violations
+from web.relay.outcomes import Outcomes
+from web.relay.transport import Envelope, RelayTransport
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 2.0
+# Slack before a sweep decides that the node which took a command has gone away.
+STRANDED_GRACE_SECONDS = 5.0
+SUBSCRIBE_WAIT_SECONDS = 3.0
+
+
+class NodeRelay:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        transport: RelayTransport,
+        connections: ConnectionMap,
+        outcomes: Outcomes,
+    ):
+        self._settings = settings
+        self._database = database
+        self._transport = transport
+        self._connections = connections
+        self._outcomes = outcomes
+        self._started = False
+        self._start_lock = threading.Lock()
+        self._stopped = threading.Event()
+        connections.on_open.append(self._charger_connected)
+
+    def start(self) -> None:
+        """Subscribe to this node's channel and start the sweep (once, on first use: the first
+        charger socket or the first command), waiting briefly for the subscription."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+            self._transport.listen(self._settings.node_id, self._received)
+            threading.Thread(target=self._sweep_forever, name="relay-sweep", daemon=True).start()
+        if not self._stopped.wait(0) and not self._listening_within(SUBSCRIBE_WAIT_SECONDS):
+            log.warning("relay not subscribed yet", extra={"node_id": self._settings.node_id})
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def deliver(self, envelope: Envelope) -> None:
+        """Put the command on this node's socket for its charger and record the outcome."""
+        connection = self._connections.get(envelope.charger_id)
+        if connection is None or connection.closed:
+            self._not_here(envelope)
+            return
+        self._exchange(
+            connection, envelope.command_id, envelope.action, envelope.payload, envelope.reply_to
+        )
+
+    def deliver_queued(self, connection: ChargerConnection) -> int:
+        """Send the charger's queued commands in the order they were made; how many went."""
+        with self._database.unit_of_work() as session:
+            waiting = [
+                get_command(session, command_id)
+                for command_id in queued_commands(session, connection.charger_name)
+            ]
+        sent = 0
+        for command in waiting:
+            if connection.closed:
+                break
+            sent += self._exchange(connection, command.id, command.action, command.payload, None)
+        return sent
+
+    def _received(self, envelope: Envelope) -> None:
+        # Called on the subscription loop: hand each envelope its own greenlet.
+        threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
+
+    def _charger_connected(self, connection: ChargerConnection) -> None:
+        self.start()
+        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+
+    def _not_here(self, envelope: Envelope) -> None:
+        """The presence record pointed here but the socket is gone (it moved or closed)."""
+        with self._database.unit_of_work() as session:
+            queued = queue_command(session, envelope.command_id)
+        if queued:
+            self._outcomes.notify(envelope.command_id, CommandStatus.QUEUED, envelope.reply_to)
+            return
+        self._outcomes.finish(
+            envelope.command_id,
+            CommandStatus.OFFLINE,
+            envelope.reply_to,
+            error_description=f"node {self._settings.node_id} holds no socket for the charger",
+        )
+
+    def _exchange(
+        self,
+        connection: ChargerConnection,
+        command_id: str,
+        action: str,
+        payload: dict[str, Any],
+        reply_to: str | None,
+    ) -> bool:
+        """Claim, send, wait, record; False when the command was not ours to send."""
+        if not self._outcomes.claim(command_id, reply_to):
+            return False
+        try:
+            result = connection.call(
+                action, payload, unique_id=command_id, timeout=self._settings.command_timeout
+            )
+        except CallErrorReceived as error:
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.CALL_ERROR,
+                reply_to,
+                error_code=error.code,
+                error_description=error.description,
+            )
+        except CallTimeout as error:
+            self._outcomes.finish(
+                command_id, CommandStatus.TIMEOUT, reply_to, error_description=str(error)
+            )
+        except ConnectionLost as error:
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.OFFLINE,
+                reply_to,
+                error_description=f"socket closed before the charger answered: {error}",
+            )
+        else:
+            violations = schema_violations(action, result.payload, response=True)
+            self._outcomes.answered(
+                command_id,
+                result.payload,
+                reply_to,
+                [f"{violation.path}: {violation.message}" for violation in violations],
+            )
+        return True
+
+    def _sweep_forever(self) -> None:
+        # A call may first wait its timeout for an earlier call, then its timeout for the answer.
+        sent_timeout = 2 * self._settings.command_timeout + STRANDED_GRACE_SECONDS
+        pending_timeout = self._settings.command_wait + STRANDED_GRACE_SECONDS
+        while not self._stopped.wait(SWEEP_SECONDS):
+            try:
+                self._outcomes.sweep(sent_timeout=sent_timeout, pending_timeout=pending_timeout)
+            except Exception:
+                log.exception("relay sweep failed", extra={"node_id": self._settings.node_id})
+
+    def _listening_within(self, seconds: float) -> bool:
+        waited = 0.0
+        while not self._transport.listening(self._settings.node_id):
+            if waited >= seconds or self._stopped.wait(0.05):
+                return False
+            waited += 0.05
+        return True

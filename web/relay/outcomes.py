@@ -1,0 +1,129 @@
+"""Recording a command's one outcome and telling everyone who cares: the waiting request
+(its reply address), dashboards (an event), monitoring (a metric) and the log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from domain.db import Database
+from domain.models import Command
+from domain.services.commands import (
+    claim_for_sending,
+    expire_overdue_commands,
+    get_command,
+    record_answer,
+    record_outcome,
+)
+from web.metrics import record_command_outcome
+from web.relay.events import command_event
+from web.relay.transport import RelayTransport
+
+log = logging.getLogger(__name__)
+
+
+class Outcomes:
+    def __init__(self, database: Database, transport: RelayTransport):
+        self._database = database
+        self._transport = transport
+
+    def claim(self, command_id: str, reply_to: str | None = None) -> bool:
+        """Mark the command Sent before its CALL goes out; False (and the waiter told the
+        command's current status) when it is not there to be sent: already sent elsewhere,
+        expired, or finished."""
+        with self._database.unit_of_work() as session:
+            claimed = claim_for_sending(session, command_id)
+            status = None if claimed else get_command(session, command_id).status
+        if not claimed:
+            self.notify(command_id, status, reply_to)
+        return claimed
+
+    def finish(
+        self,
+        command_id: str,
+        status: str,
+        reply_to: str | None = None,
+        *,
+        error_code: str | None = None,
+        error_description: str | None = None,
+    ) -> str:
+        """Record `status` unless the command already has an outcome; returns the status the
+        command ends with (the earlier outcome when there was one) and tells the waiter."""
+        return self._record(
+            command_id,
+            reply_to,
+            lambda session: record_outcome(
+                session,
+                command_id,
+                status,
+                error_code=error_code,
+                error_description=error_description,
+            ),
+        )
+
+    def answered(
+        self,
+        command_id: str,
+        response: Any,
+        reply_to: str | None = None,
+        violations: Sequence[str] = (),
+    ) -> str:
+        """Record the charger's CALLRESULT and its side effects; see `finish`."""
+        return self._record(
+            command_id,
+            reply_to,
+            lambda session: record_answer(session, command_id, response, violations=violations),
+        )
+
+    def notify(self, command_id: str, status: str, reply_to: str | None) -> None:
+        if reply_to is not None:
+            self._transport.push_outcome(reply_to, {"command_id": command_id, "status": status})
+
+    def sweep(self, *, sent_timeout: float, pending_timeout: float) -> int:
+        """Give stranded commands their outcome (Expired, Timeout, Offline); how many."""
+        with self._database.unit_of_work() as session:
+            finished = expire_overdue_commands(
+                session, sent_timeout=sent_timeout, pending_timeout=pending_timeout
+            )
+        for command in finished:
+            self._announce(command)
+        return len(finished)
+
+    def _record(
+        self,
+        command_id: str,
+        reply_to: str | None,
+        write: Callable[[Session], Command | None],
+    ) -> str:
+        with self._database.unit_of_work() as session:
+            recorded = write(session)
+            command = recorded or get_command(session, command_id)
+        if recorded is not None:
+            self._announce(recorded)
+        else:
+            log.info(
+                "command already had its outcome",
+                extra={
+                    "charger_id": command.charger.name,
+                    "unique_id": command_id,
+                    "outcome": command.status,
+                },
+            )
+        self.notify(command_id, command.status, reply_to)
+        return command.status
+
+    def _announce(self, command: Command) -> None:
+        log.info(
+            "command outcome",
+            extra={
+                "charger_id": command.charger.name,
+                "unique_id": command.id,
+                "action": command.action,
+                "outcome": command.status,
+            },
+        )
+        record_command_outcome(command.action, command.status)
+        self._transport.publish_event(command_event(command))

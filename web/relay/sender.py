@@ -1,0 +1,153 @@
+"""The requesting side of the relay: the Command row first, then the envelope to the node
+holding the charger's socket, then (optionally) a bounded wait for the outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from sqlalchemy.exc import IntegrityError
+
+from domain.db import Database
+from domain.models import Command, CommandStatus
+from domain.services.commands import create_command, get_command, is_final, queue_command
+from domain.settings import Settings
+from web.ocpp.registry import Presence
+from web.relay.node import NodeRelay
+from web.relay.outcomes import Outcomes
+from web.relay.transport import Envelope, RelayTransport
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_POLL_SECONDS = 0.2  # how often a repeated request looks at the first one's row
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    charger_name: str
+    action: str
+    payload: Any
+    requested_by: str | None = None
+    idempotency_key: str | None = None
+    queue_ttl: float | None = None
+
+
+class CommandSender:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        presence: Presence,
+        transport: RelayTransport,
+        outcomes: Outcomes,
+        node: NodeRelay,
+    ):
+        self._settings = settings
+        self._database = database
+        self._presence = presence
+        self._transport = transport
+        self._outcomes = outcomes
+        self._node = node
+
+    def send(self, request: CommandRequest, *, wait: bool | float = True) -> tuple[Command, bool]:
+        """Record and route the command, then wait for its outcome: up to COMMAND_WAIT when
+        `wait` is True, up to `wait` seconds (at most COMMAND_WAIT) when a number, not at all
+        when False. Returns (command as it stands now, created). A repeated Idempotency-Key
+        returns the first command (waiting for it likewise) and sends nothing.
+        Raises the domain errors of `create_command` before anything is sent."""
+        self._node.start()
+        bound = self._bound(wait)
+        command, created = self._create(request)
+        if not created:
+            return self._watch(command.id, bound), False
+        reply_to = self._transport.reply_address(command.id) if bound > 0 else None
+        envelope = Envelope(command.id, request.charger_name, command.action, command.payload)
+        if self._route(envelope, reply_to) and reply_to is not None:
+            self._transport.wait_outcome(reply_to, bound)
+        return self._current(command.id), True
+
+    def _bound(self, wait: bool | float) -> float:
+        if wait is True:
+            return self._settings.command_wait
+        if wait is False:
+            return 0.0
+        return max(0.0, min(float(wait), self._settings.command_wait))
+
+    def _create(self, request: CommandRequest) -> tuple[Command, bool]:
+        for attempt in (1, 2):
+            try:
+                with self._database.unit_of_work() as session:
+                    return create_command(
+                        session,
+                        request.charger_name,
+                        request.action,
+                        request.payload,
+                        requested_by=request.requested_by,
+                        idempotency_key=request.idempotency_key,
+                        queue_ttl=request.queue_ttl,
+                    )
+            except IntegrityError:
+                # A concurrent request with the same Idempotency-Key committed first; the
+                # second attempt finds its command.
+                if attempt == 2 or request.idempotency_key is None:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _route(self, envelope: Envelope, reply_to: str | None) -> bool:
+        """Publish to the node holding the socket; False when the command got its outcome
+        here (Offline) or was queued, so there is nothing to wait for."""
+        addressed = Envelope(
+            envelope.command_id, envelope.charger_id, envelope.action, envelope.payload, reply_to
+        )
+        try:
+            if self._publish(addressed):
+                return True
+        except redis.RedisError as error:
+            self._outcomes.finish(
+                envelope.command_id,
+                CommandStatus.OFFLINE,
+                error_description=f"relay unavailable: {error}",
+            )
+            return False
+        with self._database.unit_of_work() as session:
+            queued = queue_command(session, envelope.command_id)
+        if not queued:
+            self._outcomes.finish(
+                envelope.command_id,
+                CommandStatus.OFFLINE,
+                error_description="no node holds the charger's socket",
+            )
+            return False
+        log.info(
+            "command queued for an offline charger",
+            extra={"charger_id": envelope.charger_id, "unique_id": envelope.command_id},
+        )
+        # The charger may have connected (and drained its queue) between the two looks.
+        try:
+            self._publish(envelope)
+        except redis.RedisError as error:
+            log.warning(
+                "queued command not re-offered",
+                extra={"unique_id": envelope.command_id, "error": str(error)},
+            )
+        return False
+
+    def _publish(self, envelope: Envelope) -> bool:
+        node_id = self._presence.node_of(envelope.charger_id)
+        return node_id is not None and self._transport.publish(node_id, envelope) > 0
+
+    def _watch(self, command_id: str, bound: float) -> Command:
+        """The command once it has an outcome, or as it stands after `bound` seconds."""
+        deadline = time.monotonic() + bound
+        command = self._current(command_id)
+        while not is_final(command.status) and time.monotonic() < deadline:
+            time.sleep(IDEMPOTENT_POLL_SECONDS)
+            command = self._current(command_id)
+        return command
+
+    def _current(self, command_id: str) -> Command:
+        with self._database.unit_of_work() as session:
+            return get_command(session, command_id)
