@@ -36,7 +36,9 @@ RECONNECT_MILLISECONDS = 2000
 
 @blp.record_once
 def _token_in_query(state) -> None:
-    state.app.config.setdefault("JWT_QUERY_STRING_NAME", TOKEN_QUERY_PARAMETER)
+    # Assigned, not defaulted: flask-jwt-extended has already set its own default ("jwt").
+    # Only this route reads tokens from the query string (JWT_TOKEN_LOCATION is headers).
+    state.app.config["JWT_QUERY_STRING_NAME"] = TOKEN_QUERY_PARAMETER
 
 
 class EventQuerySchema(ma.Schema):
