@@ -64,7 +64,7 @@ def access_token_from_refresh(refresh_token: str) -> str:
     if token_revoked({}, payload):
         raise RevokedTokenError({}, payload)
     if user is None:
-        raise UserLookupError({}, payload)
+        raise UserLookupError("the token's user no longer exists", {}, payload)
     return create_access_token(identity=str(user.id), additional_claims=_claims(user))
 
 
