@@ -138,9 +138,9 @@ class SimulatedCharger:
         )
         if stopping in done:
             await self.end_sessions(Reason.local)
-        for task in (online, stopping, reconnect, reader):
-            task.cancel()
-        await asyncio.gather(online, stopping, reconnect, reader, return_exceptions=True)
+        await cancel_and_wait([online, stopping, reconnect, reader])
+        if online in done and online.exception() is not None:
+            raise online.exception()
         if reader in done and reader.exception() is not None:
             raise reader.exception()
 
@@ -297,6 +297,19 @@ class SimulatedCharger:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
+    """Cancel tasks and wait until they have ended.
+
+    Cancels again while one lives on: on Python 3.11 `asyncio.wait_for` swallows a
+    cancellation that arrives just as the awaited result does (gh-86296).
+    """
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.charger import ChargerOptions, SimulatedCharger
+from sim.charger import ChargerOptions, SimulatedCharger, cancel_and_wait
 from sim.stats import FleetStats
 
 
@@ -70,9 +70,7 @@ class Fleet:
                 await stop.wait()
         finally:
             stop.set()
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await cancel_and_wait(helpers)
             await self._shut_down(runs)
         return loop.time() - started
 
@@ -109,8 +107,6 @@ class Fleet:
         if not runs:
             return
         _, late = await asyncio.wait(runs, timeout=self.options.shutdown_timeout)
-        for task in late:
-            task.cancel()
         if late:
             self.stats.count("chargers_cancelled_at_shutdown", len(late))
-            await asyncio.gather(*late, return_exceptions=True)
+            await cancel_and_wait(list(late))

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import subprocess
+import sys
 
 import pytest
 from ocpp.exceptions import OCPPError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+from sqlalchemy import func, select
 from websockets.asyncio.server import serve
 
 from domain.clock import to_wire, utcnow
+from domain.db import Database
+from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
+from domain.services.chargers import set_authorization_key
+from domain.services.id_tags import create_id_tag
+from domain.settings import PROJECT_ROOT
 from sim.charger import ChargerOptions, SimulatedCharger
 from sim.stats import FleetStats
+from tests.live_server import postgres_live_server
 from tests.services import free_port
 
 WAIT = 10.0
@@ -203,3 +213,87 @@ async def _trigger_unlock_and_unsupported(central, harness):
         await central.call(call.GetLocalListVersion(), suppress=False)
     # OCPP 1.6 4.2.3: a recognised action the receiver does not support is NotSupported.
     assert error.value.code == "NotSupported"
+
+
+@pytest.fixture(scope="module")
+def live():
+    with postgres_live_server({"HEARTBEAT_INTERVAL": "60"}) as server:
+        database = Database(server.database_url)
+        with database.unit_of_work() as session:
+            create_id_tag(session, "SIMTAG01")
+            set_authorization_key(session, "charger_2", "sim-key-0123456789")
+        yield server, database
+        database.dispose()
+
+
+def run_simulator(server, *args: str) -> subprocess.CompletedProcess:
+    url = f"ws://127.0.0.1:{server.port}/ocpp/"
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "--url", url, "--json", "--progress-interval", "1", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def summary_of(result: subprocess.CompletedProcess) -> dict:
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_simulator_drives_live_server_through_full_sessions(live):
+    server, database = live
+    result = run_simulator(
+        server,
+        *("--id", "charger_1", "--session-rate", "4", "--session-duration", "2.5"),
+        *("--meter-interval", "1", "--duration", "6"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = summary_of(result)
+    events = summary["events"]
+    assert summary["registrations"] == {"Accepted": 1}
+    assert events["sessions_started"] >= 1
+    assert events["sessions_completed"] == events["sessions_started"]
+    assert not summary["call_errors"] and not summary["timeouts"]
+    assert "[" in result.stdout.splitlines()[0]  # progress lines come before the summary
+
+    with database.unit_of_work() as session:
+        charger = session.scalar(select(Charger).where(Charger.name == "charger_1"))
+        assert (charger.vendor, charger.model) == ("Voltline", "Simulator")
+        transactions = session.scalars(
+            select(Transaction).where(Transaction.charger_id == charger.id)
+        ).all()
+        assert len(transactions) == events["sessions_completed"]
+        for transaction in transactions:
+            assert transaction.status == TransactionStatus.COMPLETED
+            assert transaction.id_tag == "SIMTAG01"
+            assert transaction.meter_stop >= transaction.meter_start
+            assert transaction.stop_reason == "Local"
+        samples = session.scalar(
+            select(func.count())
+            .select_from(MeterValue)
+            .where(MeterValue.transaction_id.in_([t.id for t in transactions]))
+        )
+        assert samples >= 2 * len(transactions)  # at least the Transaction.End readings
+        statuses = session.scalars(
+            select(StatusLog.status).where(StatusLog.charger_id == charger.id)
+        ).all()
+        assert any("Charging" in status for status in statuses), statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_simulator_authenticates_with_the_charger_authorization_key(live):
+    server, _ = live
+    base = ("--id", "charger_2", "--duration", "2", "--heartbeat-interval", "1")
+    accepted = run_simulator(server, *base, "--auth-key", "sim-key-0123456789")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    summary = summary_of(accepted)
+    assert summary["registrations"] == {"Accepted": 1}
+    assert summary["actions"]["Heartbeat"]["answered"] >= 1
+
+    refused = run_simulator(server, *base, "--auth-key", "wrong-key")
+    assert refused.returncode == 1
+    assert summary_of(refused)["events"]["refused_http_401"] >= 1
