@@ -1,0 +1,90 @@
+"""Scenario 1, heartbeat throughput: `python -m bench.heartbeat`.
+
+N chargers send Heartbeat after Heartbeat (closed loop) for a fixed time against
+(1) Voltline: gunicorn + gevent, PostgreSQL + Redis, full schema validation, the message log
+    and structured logging, (2) a bare `websockets` server answering canned frames (the
+    ceiling) and (3) a server built on the `ocpp` package's ChargePoint (the usual choice).
+Prints heartbeats/s and p50/p99 for each and Voltline's ratio to both.
+Targets (issue 8): >= 60% of the ceiling, >= 2x the ChargePoint server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+from bench.load import Throughput, close_fleet, heartbeat_throughput, open_fleet
+from bench.processes import start_baseline, tree_pids
+from bench.report import Report, progress
+from bench.voltline import Target, run_tag, voltline_server, voltline_target
+from tests.services import free_port
+
+BASELINES = ("bare", "chargepoint")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.heartbeat", description=__doc__)
+    parser.add_argument("--clients", type=int, default=100, help="concurrent chargers")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    parser.add_argument("--log-level", default="INFO", help="server log level (all servers)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser.parse_args(argv)
+
+
+async def drive(target: Target, ids: list[str], seconds: float, warmup: float) -> Throughput:
+    chargers = await open_fleet(target.base_url, ids)
+    try:
+        return await heartbeat_throughput(chargers, seconds, warmup)
+    finally:
+        await close_fleet(chargers)
+
+
+def measure_all(args: argparse.Namespace, report: Report) -> dict[str, Throughput]:
+    tag = run_tag()
+    ids = [f"hb-{tag}-{index}" for index in range(args.clients)]
+    results = {}
+    progress(f"voltline: {args.clients} chargers, {args.seconds}s")
+    with voltline_server(ids, log_level=args.log_level) as (server, _):
+        target = voltline_target(server)
+        report.started(tree_pids(target.pid))
+        results["voltline"] = asyncio.run(drive(target, ids, args.seconds, args.warmup))
+    log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
+    for kind in BASELINES:
+        progress(f"{kind} baseline: {args.clients} chargers, {args.seconds}s")
+        port = free_port()
+        with start_baseline(kind, port, log_dir, args.log_level) as process:
+            target = Target(kind, f"ws://127.0.0.1:{port}/ocpp", process.pid)
+            report.started(tree_pids(target.pid))
+            results[kind] = asyncio.run(drive(target, ids, args.seconds, args.warmup))
+    return results
+
+
+def run(args: argparse.Namespace) -> Report:
+    report = Report(f"heartbeat throughput, {args.clients} chargers, closed loop")
+    results = measure_all(args, report)
+    for name, result in results.items():
+        report.figure(f"{name} heartbeats/s", result.per_second, "/s")
+        report.figure(f"{name} p50", result.p(0.50), "ms")
+        report.figure(f"{name} p99", result.p(0.99), "ms")
+    voltline = results["voltline"].per_second
+    ceiling = report.ratio("voltline / bare websockets", voltline, results["bare"].per_second)
+    usual = report.ratio("voltline / ocpp ChargePoint", voltline, results["chargepoint"].per_second)
+    report.target(">= 0.60 of the bare websockets ceiling", ceiling >= 0.60)
+    report.target(">= 2x the ocpp ChargePoint server", usual >= 2.0)
+    report.note(
+        "one gunicorn gevent worker vs one asyncio process each; load generator in this "
+        "process on the same machine"
+    )
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    run(args).print(as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()
