@@ -18,6 +18,7 @@ from domain.db import Database
 from domain.services.outbox import mark_dispatched, pending_tasks
 from domain.settings import Settings
 from tasks.jobs import job, run_job
+from web.metrics import TaskState, record_task
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def _publish(database: Database, settings: Settings, limit: int) -> int:
                 )
                 break
             sent.append(row.id)
+            record_task(settings, row.task_name, TaskState.SENT)
             log.info(
                 "outbox row dispatched",
                 extra={"task": row.task_name, "outbox_id": row.id, "outcome": "sent"},

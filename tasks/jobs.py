@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from domain.clock import utcnow
 from domain.db import Database
 from domain.services import heartbeat_sweep, reconciliation, retention, sessions
 from domain.settings import Settings
+from web.metrics import TaskState, record_task
 from web.ocpp.registry import Presence, build_presence
 
 log = logging.getLogger(__name__)
@@ -26,11 +28,21 @@ JOBS: dict[str, Job] = {}
 
 
 def job(name: str) -> Callable[[Job], Job]:
-    """Register a job under its Celery task name."""
+    """Register a job under its Celery task name; every run is counted in /metrics."""
 
     def register(function: Job) -> Job:
-        JOBS[name] = function
-        return function
+        @wraps(function)
+        def counted(database: Database, settings: Settings, **arguments: Any) -> Any:
+            try:
+                result = function(database, settings, **arguments)
+            except Exception:
+                record_task(settings, name, TaskState.FAILED)
+                raise
+            record_task(settings, name, TaskState.SUCCEEDED)
+            return result
+
+        JOBS[name] = counted
+        return counted
 
     return register
 
@@ -107,7 +119,7 @@ def _prune(database: Database, prune_batch: Callable[..., int], days: int, setti
         with database.unit_of_work() as session:
             deleted = prune_batch(session, older_than, settings.prune_batch_size)
         total += deleted
-        if deleted < settings.prune_batch_size:
+        if deleted == 0 or deleted < settings.prune_batch_size:
             return total
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from simple_websocket import ConnectionClosed
 
 from domain.models import Direction
+from web import metrics
 from web.ocpp.framing import (
     BadFrame,
     IgnoredFrame,
@@ -208,6 +209,7 @@ class ChargerConnection:
             message = parse_frame(text, self._supported_actions)
         except BadFrame as bad:
             self._log_event("bad frame", bad.unique_id, None, bad.code)
+            metrics.record_ocpp_message(None, bad.code.value)
             self._record_frame(
                 Direction.IN, 0, bad.unique_id, None, _loggable(bad.parsed, text), "charger"
             )

@@ -25,6 +25,7 @@ from domain.services.charger_calls import CallContext, answer_charger_call
 from domain.services.chargers import find_charger
 from domain.services.message_log import record_frame
 from domain.settings import Settings
+from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
 from web.ocpp.errors import CallErrorCode, CallErrorReply, call_error_for
 from web.ocpp.framing import IncomingCall, error_frame, result_frame
@@ -80,6 +81,9 @@ class CallHandler:
                 )
             return self._refuse(name, call, error, started)
         log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
+        metrics.record_ocpp_message(call.action, metrics.CALLRESULT, time.perf_counter() - started)
+        if call.action == Action.boot_notification:
+            metrics.record_boot_answer(conf["status"])
         for hook in list(self.on_answered):
             try:
                 hook(name, call, conf)
@@ -136,6 +140,7 @@ class CallHandler:
     ) -> Reply:
         if error.code is not CallErrorCode.INTERNAL_ERROR:
             log.warning("ocpp call refused", extra=_fields(name, call, error.code, started))
+        metrics.record_ocpp_message(call.action, error.code.value, time.perf_counter() - started)
         body = [error.code.value, error.description, error.details]
         self.record_frame(name, Direction.IN, 2, call.unique_id, call.action, call.payload)
         self.record_frame(name, Direction.OUT, 4, call.unique_id, call.action, body)

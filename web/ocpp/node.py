@@ -16,6 +16,7 @@ from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.chargers import find_charger
 from domain.services.status import mark_connected, mark_disconnected
 from domain.settings import Settings
+from web import metrics
 from web.ocpp.connection import ChargerConnection, ConnectionMap
 from web.ocpp.handlers import CallHandler
 from web.ocpp.registry import Presence, build_presence
@@ -48,10 +49,12 @@ class OcppNode:
             record_frame=partial(self.handler.record_frame, charger_name),
             supported_actions=CHARGER_ACTIONS,
         )
+        metrics.charger_socket_opened()
         try:
             self._opened(connection)
             connection.serve(self.handler.answer)
         finally:
+            metrics.charger_socket_closed()
             self._closed(connection)
 
     def dispatch_outbox(self) -> None:

@@ -123,7 +123,12 @@ class CommandSender:
             return False
         log.info(
             "command queued for an offline charger",
-            extra={"charger_id": envelope.charger_id, "unique_id": envelope.command_id},
+            extra={
+                "charger_id": envelope.charger_id,
+                "unique_id": envelope.command_id,
+                "action": envelope.action,
+                "outcome": CommandStatus.QUEUED,
+            },
         )
         # The charger may have connected (and drained its queue) between the two looks.
         try:
@@ -131,7 +136,13 @@ class CommandSender:
         except redis.RedisError as error:
             log.warning(
                 "queued command not re-offered",
-                extra={"unique_id": envelope.command_id, "error": str(error)},
+                extra={
+                    "charger_id": envelope.charger_id,
+                    "unique_id": envelope.command_id,
+                    "action": envelope.action,
+                    "outcome": CommandStatus.QUEUED,
+                    "error": str(error),
+                },
             )
         return False
 
