@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import Any
 
 from domain.db import Database
@@ -57,7 +58,12 @@ class NodeRelay:
                 return
             self._started = True
             self._transport.listen(self._settings.node_id, self._received)
-            threading.Thread(target=self._sweep_forever, name="relay-sweep", daemon=True).start()
+            threading.Thread(
+                target=_sweep_while_alive,
+                args=(weakref.ref(self), self._stopped),
+                name="relay-sweep",
+                daemon=True,
+            ).start()
         if not self._stopped.wait(0) and not self._listening_within(SUBSCRIBE_WAIT_SECONDS):
             log.warning("relay not subscribed yet", extra={"node_id": self._settings.node_id})
 
@@ -154,15 +160,16 @@ class NodeRelay:
             )
         return True
 
-    def _sweep_forever(self) -> None:
+    def sweep(self) -> None:
+        """Give stranded commands their outcome (see `Outcomes.sweep`)."""
         # A call may first wait its timeout for an earlier call, then its timeout for the answer.
-        sent_timeout = 2 * self._settings.command_timeout + STRANDED_GRACE_SECONDS
-        pending_timeout = self._settings.command_wait + STRANDED_GRACE_SECONDS
-        while not self._stopped.wait(SWEEP_SECONDS):
-            try:
-                self._outcomes.sweep(sent_timeout=sent_timeout, pending_timeout=pending_timeout)
-            except Exception:
-                log.exception("relay sweep failed", extra={"node_id": self._settings.node_id})
+        try:
+            self._outcomes.sweep(
+                sent_timeout=2 * self._settings.command_timeout + STRANDED_GRACE_SECONDS,
+                pending_timeout=self._settings.command_wait + STRANDED_GRACE_SECONDS,
+            )
+        except Exception:  # noqa: BLE001 - the next sweep tries again
+            log.exception("relay sweep failed", extra={"node_id": self._settings.node_id})
 
     def _listening_within(self, seconds: float) -> bool:
         waited = 0.0
@@ -171,3 +178,14 @@ class NodeRelay:
                 return False
             waited += 0.05
         return True
+
+
+def _sweep_while_alive(node_ref: weakref.ref, stopped: threading.Event) -> None:
+    """Sweep every SWEEP_SECONDS until the node is stopped or gone (an app no longer in use,
+    as in tests, takes its sweep with it)."""
+    while not stopped.wait(SWEEP_SECONDS):
+        node = node_ref()
+        if node is None:
+            return
+        node.sweep()
+        del node
