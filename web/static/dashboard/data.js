@@ -56,7 +56,7 @@ function transactionFrom(raw) {
     start: raw.start_time,
     end: raw.end_time,
     meterStart: raw.meter_start,
-    energyKwh: raw.energy_consumed_kwh,
+    energyKwh: raw.energy_consumed_kWh,
     status: raw.status,
   };
 }
