@@ -30,6 +30,8 @@ from tests.services import create_postgres_database, drop_postgres_database, fre
 
 TEST_JWT_SECRET = "live-server-test-secret-long-enough-for-hs256-0123456789"
 START_TIMEOUT = 60.0
+# Loopback only: never through a proxy from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 STOP_TIMEOUT = 15.0
 
 
@@ -134,7 +136,7 @@ class LiveServer:
                     f"server exited with {self.process.returncode}:\n{self.log_text()[-3000:]}"
                 )
             try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
+                with _DIRECT.open(self.base_url + "/healthz", timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):

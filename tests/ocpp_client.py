@@ -42,6 +42,7 @@ async def raw_socket(
         additional_headers=headers,
         max_size=max_size,
         open_timeout=ANSWER_TIMEOUT,
+        proxy=None,  # loopback only, whatever the environment says
     ) as ws:
         yield ws
 
@@ -50,6 +51,11 @@ async def exchange(ws, frame: str | bytes) -> list:
     """Send one frame and return the parsed frame that answers it."""
     await ws.send(frame)
     return json.loads(await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT))
+
+
+async def ask(ws, unique_id: str, action: str, payload: dict) -> list:
+    """Send a CALL built from parts and return the parsed answer."""
+    return await exchange(ws, json.dumps([2, unique_id, action, payload]))
 
 
 @asynccontextmanager

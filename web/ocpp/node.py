@@ -81,11 +81,16 @@ class OcppNode:
     def _closed(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
         if not self.connections.unregister(connection):
+            log.info("replaced socket closed", extra={"charger_id": name, "outcome": "replaced"})
             return  # a newer socket of this charger owns its state now
         if not self._presence_call("release", name):
             owner = self._presence_call("node_of", name)
             if owner not in (None, self.settings.node_id):
-                return  # the charger already reconnected to another node
+                log.info(
+                    "socket closed; charger now on another node",
+                    extra={"charger_id": name, "outcome": "moved", "node": owner},
+                )
+                return
         reason = _close_reason(connection)
         try:
             with self.database.unit_of_work() as session:
