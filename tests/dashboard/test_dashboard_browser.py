@@ -3,6 +3,9 @@ PostgreSQL) and a real OCPP test charger: every change shows up live, without a 
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 import requests
 from ocpp.v16 import call
@@ -14,7 +17,7 @@ from domain.clock import to_wire, utcnow
 from domain.settings import PROJECT_ROOT
 from tests.dashboard.browser import chromium
 from tests.dashboard.charger import ThreadedCharger
-from tests.live_server import postgres_live_server
+from tests.live_server import TEST_JWT_SECRET, postgres_live_server
 
 OPERATOR = ("dash-operator", "operator-password-1")
 VIEWER = ("dash-viewer", "viewer-password-1")
@@ -196,6 +199,34 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
             timeout=10,
         )
         assert refused.status_code == 401  # log-out revoked the token
+
+
+def expired_copy(token: str) -> str:
+    """The same access token, expired an hour ago, signed with the server's key."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 3600
+    return jwt.encode(claims, TEST_JWT_SECRET, algorithm="HS256")
+
+
+def test_an_expired_access_token_is_refreshed_and_the_page_carries_on(server):
+    with chromium() as browser:
+        sign_in(browser, server, VIEWER)
+        token = browser.execute_script("return sessionStorage.getItem('voltline.access')")
+        expired = expired_copy(token)
+        browser.execute_script("sessionStorage.setItem('voltline.access', arguments[0])", expired)
+
+        browser.refresh()
+
+        wait_for(browser, lambda b: css(b, '#chargers tr[data-charger="charger_3"]'), "overview")
+        wait_for(browser, lambda b: css(b, '#live[data-state="open"]'), "event stream reopened")
+        renewed = browser.execute_script("return sessionStorage.getItem('voltline.access')")
+        assert renewed not in (expired, None)
+        answer = requests.get(
+            server.base_url + "/api/chargers/",
+            headers={"Authorization": f"Bearer {renewed}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
 
 
 def test_viewer_sees_the_charger_page_without_command_buttons_on_a_phone(server):
