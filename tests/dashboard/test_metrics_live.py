@@ -44,6 +44,7 @@ def redis_env():
         "CELERY_KEY_PREFIX": prefix,
         "METRICS_TOKEN": METRICS_TOKEN,
         "NODE_ID": "",
+        "LOG_FORMAT": "json",
     }
     client = redis.Redis.from_url(url)
     keys = [*client.scan_iter(f"{prefix}*"), *client.scan_iter("voltline:presence:*")]
@@ -209,3 +210,28 @@ def test_counters_moved_by_exactly_what_one_charging_session_did(redis_env):
         assert value(after, tasks, task="finalize_session", state="sent") == 1
         assert value(after, tasks, task="finalize_session", state="succeeded") == 1
         assert value(after, tasks, task="finalize_session", state="failed") == 0
+
+        events = json_log_lines(server.log_text())
+        start = one(events, "ocpp call answered", action="StartTransaction")
+        assert start["charger_id"] == "charger_1" and start["outcome"] == "conf"
+        assert start["unique_id"] and start["duration_ms"] >= 0
+        refused = one(events, "ocpp bad frame", unique_id="nope-1")
+        assert refused["charger_id"] == "charger_2" and refused["outcome"] == "NotImplemented"
+        outcome = one(events, "command outcome", action="Reset")
+        assert outcome["charger_id"] == "charger_1" and outcome["outcome"] == "Accepted"
+        assert outcome["unique_id"] == reset.json()["id"]
+
+
+def json_log_lines(text: str) -> list[dict]:
+    """The server's structured events (gunicorn's own start-up lines are plain text)."""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def one(events: list[dict], message: str, **fields) -> dict:
+    matching = [
+        event
+        for event in events
+        if event["message"] == message and all(event.get(k) == v for k, v in fields.items())
+    ]
+    assert len(matching) == 1, (message, fields, matching)
+    return matching[0]
