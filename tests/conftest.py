@@ -75,3 +75,20 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """A gunicorn server on a PostgreSQL database of its own, shared by one test module."""
+    from tests.live_server import postgres_live_server
+
+    with postgres_live_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_db(live_server):
+    """The live server's database, for arranging and checking rows."""
+    database = Database(live_server.database_url)
+    yield database
+    database.dispose()

@@ -7,7 +7,6 @@ from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
 from domain.clock import parse_timestamp, to_wire
-from domain.db import Database
 from domain.models import (
     Charger,
     ChargerStatus,
@@ -19,7 +18,6 @@ from domain.models import (
     TaskOutbox,
     Transaction,
 )
-from tests.live_server import postgres_live_server
 from tests.ocpp_client import charger, eventually, register_charger, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -27,22 +25,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 T0 = datetime(2025, 3, 22, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with postgres_live_server({"HEARTBEAT_INTERVAL": "120"}) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
-
-
-def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(server, db):
-    name = register_charger(db, "e2e")
-    with db.unit_of_work() as session:
+def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(live_server, live_db):
+    name = register_charger(live_db, "e2e")
+    with live_db.unit_of_work() as session:
         session.add(
             IdTag(
                 id_tag="RFID-E2E",
@@ -52,7 +37,7 @@ def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(server
         )
 
     async def session_over_socket():
-        async with charger(server.ws_url(name)) as cp:
+        async with charger(live_server.ws_url(name)) as cp:
             boot = await cp.call(
                 call.BootNotification(
                     charge_point_vendor="Voltline",
@@ -148,7 +133,7 @@ def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(server
 
     boot, available, authorize, start, charging, meter, stop, finished = run(session_over_socket())
 
-    assert boot.status == "Accepted" and boot.interval == 120
+    assert boot.status == "Accepted" and boot.interval == 300
     assert abs(parse_timestamp(boot.current_time) - datetime.now(UTC)) < timedelta(minutes=1)
     assert authorize.id_tag_info == {
         "status": "Accepted",
@@ -161,12 +146,12 @@ def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(server
     assert meter == call_result.MeterValues()
 
     def disconnected():
-        with db.unit_of_work() as session:
+        with live_db.unit_of_work() as session:
             row = session.scalar(select(Charger).where(Charger.name == name))
             return row.status == ChargerStatus.DISCONNECTED
 
     eventually(disconnected)
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         cp = session.scalar(select(Charger).where(Charger.name == name))
         assert (cp.vendor, cp.model, cp.serial_number, cp.box_serial_number) == (
             "Voltline",
@@ -242,12 +227,12 @@ def test_boot_status_authorize_start_meter_values_stop_are_stored_exactly(server
         assert outbox.arguments == {"transaction_id": tx.id}
 
     def finalized():
-        with db.unit_of_work() as session:
+        with live_db.unit_of_work() as session:
             return session.get(Transaction, start.transaction_id).finalized_at is not None
 
     # Embedded mode (no REDIS_URL): the outbox runs finalize_session right after the answer.
     eventually(finalized)
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         tx = session.get(Transaction, start.transaction_id)
         assert tx.status == "Completed"
         assert tx.energy_consumed_kwh == pytest.approx(5.0)

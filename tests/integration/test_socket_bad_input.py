@@ -1,31 +1,16 @@
 """Bad input over a live socket: the 1.6 CALLERROR (or close) for each fault, nothing
-half-written, and the socket, the server and other chargers carry on."""
+half-written, and the socket, the live_server and other chargers carry on."""
 
 import pytest
 import websockets
 from sqlalchemy import func, select, text
 
-from domain.db import Database
 from domain.models import Charger, Connector, OcppMessage, TaskOutbox, Transaction
-from tests.live_server import postgres_live_server
 from tests.ocpp_client import exchange, raw_socket, register_charger, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 START = '{"connectorId":1,"idTag":"TAG1","meterStart":10,"timestamp":"2025-01-01T10:00:00Z"}'
-
-
-@pytest.fixture(scope="module")
-def server():
-    with postgres_live_server() as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
 
 
 BAD_FRAMES = [
@@ -54,11 +39,11 @@ BAD_FRAMES = [
 ]  # fmt: skip
 
 
-def test_each_bad_frame_gets_its_call_error_and_the_socket_carries_on(server, db):
-    name = register_charger(db, "bad")
+def test_each_bad_frame_gets_its_call_error_and_the_socket_carries_on(live_server, live_db):
+    name = register_charger(live_db, "bad")
 
     async def send_all():
-        async with raw_socket(server.ws_url(name)) as ws:
+        async with raw_socket(live_server.ws_url(name)) as ws:
             replies = [await exchange(ws, frame) for frame, _, _ in BAD_FRAMES]
             await ws.send('[3,"nobody-asked",{"status":"Accepted"}]')
             await ws.send('[4,"nobody-asked-2","InternalError","oops",{}]')
@@ -71,7 +56,7 @@ def test_each_bad_frame_gets_its_call_error_and_the_socket_carries_on(server, db
     ]
     assert all(isinstance(reply[3], str) and isinstance(reply[4], dict) for reply in replies)
     assert heartbeat[:2] == [3, "hb-after"] and "currentTime" in heartbeat[2]
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         logged = session.execute(
             select(OcppMessage.direction, OcppMessage.message_type, OcppMessage.unique_id)
             .where(OcppMessage.charger_name == name)
@@ -84,17 +69,17 @@ def test_each_bad_frame_gets_its_call_error_and_the_socket_carries_on(server, db
     assert ("out", 4, "miss-1") in [tuple(row) for row in logged]
 
 
-def test_a_refused_start_transaction_writes_nothing(server, db):
-    name = register_charger(db, "nohalf")
+def test_a_refused_start_transaction_writes_nothing(live_server, live_db):
+    name = register_charger(live_db, "nohalf")
     bad = '[2,"s1","StartTransaction",{"connectorId":1,"idTag":"T","meterStart":"ten",' \
           '"timestamp":"2025-01-01T10:00:00Z"}]'  # fmt: skip
 
     async def send():
-        async with raw_socket(server.ws_url(name)) as ws:
+        async with raw_socket(live_server.ws_url(name)) as ws:
             return await exchange(ws, bad)
 
     assert run(send())[2] == "TypeConstraintViolation"
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         charger = session.scalar(select(Charger).where(Charger.name == name))
         assert (
             session.scalar(
@@ -110,12 +95,12 @@ def test_a_refused_start_transaction_writes_nothing(server, db):
         assert statuses == ["AVAILABLE", "AVAILABLE"]
 
 
-def test_an_oversized_frame_closes_with_1009_and_other_chargers_carry_on(server, db):
-    big, bystander = register_charger(db, "big"), register_charger(db, "bystander")
+def test_an_oversized_frame_closes_with_1009_and_other_chargers_carry_on(live_server, live_db):
+    big, bystander = register_charger(live_db, "big"), register_charger(live_db, "bystander")
 
     async def flood():
-        async with raw_socket(server.ws_url(bystander)) as calm:
-            async with raw_socket(server.ws_url(big)) as ws:
+        async with raw_socket(live_server.ws_url(bystander)) as calm:
+            async with raw_socket(live_server.ws_url(big)) as ws:
                 payload = "x" * 70_000
                 await ws.send(f'[2,"huge","DataTransfer",{{"vendorId":"v","data":"{payload}"}}]')
                 with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -127,11 +112,11 @@ def test_an_oversized_frame_closes_with_1009_and_other_chargers_carry_on(server,
     assert calm_reply[:2] == [3, "calm-1"]
 
 
-def test_a_binary_frame_closes_with_1003(server, db):
-    name = register_charger(db, "binary")
+def test_a_binary_frame_closes_with_1003(live_server, live_db):
+    name = register_charger(live_db, "binary")
 
     async def send_binary():
-        async with raw_socket(server.ws_url(name)) as ws:
+        async with raw_socket(live_server.ws_url(name)) as ws:
             await ws.send(b'[2,"b1","Heartbeat",{}]')
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()
@@ -141,11 +126,11 @@ def test_a_binary_frame_closes_with_1003(server, db):
 
 
 @pytest.fixture
-def failing_writes(server, db):
+def failing_writes(live_server, live_db):
     """Make the database refuse writes to one charger's transactions, as a failing disk or
     a lost connection would; returns (charger name, switch to turn the failure off)."""
-    name = register_charger(db, "dbfail")
-    with db.unit_of_work() as session:
+    name = register_charger(live_db, "dbfail")
+    with live_db.unit_of_work() as session:
         charger_id = session.scalar(select(Charger.id).where(Charger.name == name))
         session.execute(text(
             "CREATE OR REPLACE FUNCTION voltline_test_fail() RETURNS trigger AS $$ "
@@ -154,7 +139,7 @@ def failing_writes(server, db):
         ))  # fmt: skip
 
     def switch(on: bool):
-        with db.unit_of_work() as session:
+        with live_db.unit_of_work() as session:
             session.execute(text("DROP TRIGGER IF EXISTS voltline_test_fail ON transactions"))
             if on:
                 session.execute(text(
@@ -166,11 +151,11 @@ def failing_writes(server, db):
     switch(False)
 
 
-def test_a_database_error_answers_internal_error_never_a_conf(server, db, failing_writes):
+def test_a_database_error_answers_internal_error_never_a_conf(live_server, live_db, failing_writes):
     name, switch = failing_writes
 
     async def scenario():
-        async with raw_socket(server.ws_url(name)) as ws:
+        async with raw_socket(live_server.ws_url(name)) as ws:
             switch(True)
             refused_start = await exchange(ws, f'[2,"st-1","StartTransaction",{START}]')
             switch(False)
@@ -187,7 +172,7 @@ def test_a_database_error_answers_internal_error_never_a_conf(server, db, failin
     assert refused_start[:3] == [4, "st-1", "InternalError"]
     assert refused_stop[:3] == [4, "sp-1", "InternalError"]
     assert started[:2] == [3, "st-2"] and stopped == [3, "sp-2", {}]
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         charger = session.scalar(select(Charger).where(Charger.name == name))
         transactions = session.scalars(
             select(Transaction).where(Transaction.charger_id == charger.id)

@@ -19,19 +19,6 @@ from tests.ocpp_client import basic_auth, charger, raw_socket, register_charger,
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def server():
-    with postgres_live_server() as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
-
-
 def refusal(url, **options):
     """The HTTP status, headers and JSON body of a refused upgrade."""
 
@@ -50,55 +37,57 @@ async def heartbeat_over(url, **options):
         return await cp.call(call.Heartbeat(), suppress=False)
 
 
-def test_a_client_not_offering_ocpp16_is_refused_with_400(server, db):
-    name = register_charger(db)
+def test_a_client_not_offering_ocpp16_is_refused_with_400(live_server, live_db):
+    name = register_charger(live_db)
     for offered in ((), ("ocpp2.0.1",), ("OCPP1.6",)):
-        status, _, body = refusal(server.ws_url(name), subprotocols=offered)
+        status, _, body = refusal(live_server.ws_url(name), subprotocols=offered)
         assert status == 400
         assert "ocpp1.6" in body["message"]
 
 
-def test_ocpp16_is_chosen_among_several_offers(server, db):
-    name = register_charger(db)
+def test_ocpp16_is_chosen_among_several_offers(live_server, live_db):
+    name = register_charger(live_db)
 
     async def negotiate():
-        async with raw_socket(server.ws_url(name), subprotocols=("ocpp2.0.1", "ocpp1.6")) as ws:
+        async with raw_socket(
+            live_server.ws_url(name), subprotocols=("ocpp2.0.1", "ocpp1.6")
+        ) as ws:
             return ws.subprotocol
 
     assert run(negotiate()) == "ocpp1.6"
 
 
-def test_both_charger_urls_serve_the_same_socket(server, db):
-    name = register_charger(db)
-    assert run(heartbeat_over(server.ws_url(name))).current_time
-    assert run(heartbeat_over(server.ws_url(name, legacy=True))).current_time
-    assert run(heartbeat_over(server.ws_url(name, legacy=True).rstrip("/"))).current_time
+def test_both_charger_urls_serve_the_same_socket(live_server, live_db):
+    name = register_charger(live_db)
+    assert run(heartbeat_over(live_server.ws_url(name))).current_time
+    assert run(heartbeat_over(live_server.ws_url(name, legacy=True))).current_time
+    assert run(heartbeat_over(live_server.ws_url(name, legacy=True).rstrip("/"))).current_time
 
 
-def test_an_unknown_charger_is_refused_with_404_and_not_created(server, db):
-    status, _, body = refusal(server.ws_url("nobody-knows-me"))
+def test_an_unknown_charger_is_refused_with_404_and_not_created(live_server, live_db):
+    status, _, body = refusal(live_server.ws_url("nobody-knows-me"))
     assert (status, body["message"]) == (404, "unknown charge point nobody-knows-me")
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         assert session.scalar(select(Charger).where(Charger.name == "nobody-knows-me")) is None
 
 
-def test_an_identity_longer_than_48_characters_is_refused_with_400(server):
-    status, _, _ = refusal(server.ws_url("x" * 49))
+def test_an_identity_longer_than_48_characters_is_refused_with_400(live_server):
+    status, _, _ = refusal(live_server.ws_url("x" * 49))
     assert status == 400
 
 
-def test_the_identity_is_percent_decoded(server, db):
+def test_the_identity_is_percent_decoded(live_server, live_db):
     name = "Hall B: Säule #7+1"
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         create_charger(session, name)
-    url = f"ws://127.0.0.1:{server.port}/ocpp/{quote(name, safe='')}"
+    url = f"ws://127.0.0.1:{live_server.port}/ocpp/{quote(name, safe='')}"
     assert run(heartbeat_over(url)).current_time
 
 
-def test_a_charger_with_an_authorization_key_needs_basic_auth(server, db):
+def test_a_charger_with_an_authorization_key_needs_basic_auth(live_server, live_db):
     key = generate_authorization_key()
-    name = register_charger(db, "secure", authorization_key=key)
-    url = server.ws_url(name)
+    name = register_charger(live_db, "secure", authorization_key=key)
+    url = live_server.ws_url(name)
     status, headers, body = refusal(url)
     assert status == 401
     assert headers["WWW-Authenticate"].startswith("Basic ")
@@ -109,10 +98,10 @@ def test_a_charger_with_an_authorization_key_needs_basic_auth(server, db):
     assert run(heartbeat_over(url, headers=basic_auth(name, key))).current_time
 
 
-def test_a_charger_without_a_key_connects_with_or_without_credentials(server, db):
-    name = register_charger(db)
-    assert run(heartbeat_over(server.ws_url(name), headers=basic_auth(name, "anything")))
-    assert run(heartbeat_over(server.ws_url(name)))
+def test_a_charger_without_a_key_connects_with_or_without_credentials(live_server, live_db):
+    name = register_charger(live_db)
+    assert run(heartbeat_over(live_server.ws_url(name), headers=basic_auth(name, "anything")))
+    assert run(heartbeat_over(live_server.ws_url(name)))
 
 
 def test_auto_registration_creates_unknown_chargers_as_pending():

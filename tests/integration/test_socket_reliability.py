@@ -8,7 +8,6 @@ import websockets
 from ocpp.v16 import call
 from sqlalchemy import func, select
 
-from domain.db import Database
 from domain.models import (
     Charger,
     ChargerEvent,
@@ -17,7 +16,6 @@ from domain.models import (
     TaskOutbox,
     Transaction,
 )
-from tests.live_server import postgres_live_server
 from tests.ocpp_client import (
     ask,
     charger,
@@ -33,36 +31,23 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 START = '{"connectorId":1,"idTag":"TAG1","meterStart":10,"timestamp":"2025-01-01T10:00:00Z"}'
 
 
-@pytest.fixture(scope="module")
-def server():
-    with postgres_live_server() as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
-
-
-def charger_id(db, name):
-    with db.unit_of_work() as session:
+def charger_id(live_db, name):
+    with live_db.unit_of_work() as session:
         return session.scalar(select(Charger.id).where(Charger.name == name))
 
 
-def count(db, model, *where):
-    with db.unit_of_work() as session:
+def count(live_db, model, *where):
+    with live_db.unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_retried_messages_store_nothing_twice(server, db):
-    name = register_charger(db, "retry")
+def test_retried_messages_store_nothing_twice(live_server, live_db):
+    name = register_charger(live_db, "retry")
     samples = [{"value": "500"}, {"value": "16", "measurand": "Current.Import", "unit": "A",
                                   "phase": "L1"}]  # fmt: skip
 
     async def retry_everything():
-        async with raw_socket(server.ws_url(name)) as ws:
+        async with raw_socket(live_server.ws_url(name)) as ws:
             first = await exchange(ws, f'[2,"s-1","StartTransaction",{START}]')
             # The charger lost our answer and sends the same message again (same or new id).
             again = await exchange(ws, f'[2,"s-1","StartTransaction",{START}]')
@@ -81,52 +66,52 @@ def test_retried_messages_store_nothing_twice(server, db):
     tx_id = first[2]["transactionId"]
     assert again[2] == third[2] == first[2]
     assert stops[0][2] == stops[1][2] == {"idTagInfo": {"status": "Invalid"}}
-    cid = charger_id(db, name)
-    assert count(db, Transaction, Transaction.charger_id == cid) == 1
-    assert count(db, MeterValue, MeterValue.charger_id == cid) == 2
-    assert count(db, TaskOutbox, TaskOutbox.dedupe_key == str(tx_id)) == 1
-    with db.unit_of_work() as session:
+    cid = charger_id(live_db, name)
+    assert count(live_db, Transaction, Transaction.charger_id == cid) == 1
+    assert count(live_db, MeterValue, MeterValue.charger_id == cid) == 2
+    assert count(live_db, TaskOutbox, TaskOutbox.dedupe_key == str(tx_id)) == 1
+    with live_db.unit_of_work() as session:
         tx = session.get(Transaction, tx_id)
         assert (tx.status, tx.meter_stop, tx.stop_reason) == ("Completed", 900, "Local")
 
 
-def test_a_second_connection_replaces_the_first(server, db):
-    name = register_charger(db, "reboot")
+def test_a_second_connection_replaces_the_first(live_server, live_db):
+    name = register_charger(live_db, "reboot")
 
     async def reconnect():
-        async with raw_socket(server.ws_url(name)) as old:
+        async with raw_socket(live_server.ws_url(name)) as old:
             assert (await exchange(old, '[2,"o1","Heartbeat",{}]'))[0] == 3
-            async with raw_socket(server.ws_url(name)) as new:
+            async with raw_socket(live_server.ws_url(name)) as new:
                 with pytest.raises(websockets.ConnectionClosed):
                     await asyncio.wait_for(old.recv(), 15)
                 reply = await exchange(new, '[2,"n1","Heartbeat",{}]')
-                connected_meanwhile = await asyncio.to_thread(status_of, db, name)
+                connected_meanwhile = await asyncio.to_thread(status_of, live_db, name)
             return reply, connected_meanwhile
 
     reply, connected_meanwhile = run(reconnect())
     assert reply[:2] == [3, "n1"]
     assert connected_meanwhile == "Connected"
-    eventually(lambda: status_of(db, name) == "Disconnected")
-    with db.unit_of_work() as session:
+    eventually(lambda: status_of(live_db, name) == "Disconnected")
+    with live_db.unit_of_work() as session:
         log = session.scalars(
             select(StatusLog.status)
-            .where(StatusLog.charger_id == charger_id(db, name))
+            .where(StatusLog.charger_id == charger_id(live_db, name))
             .order_by(StatusLog.id)
         ).all()
     # The replaced socket's close does not mark the charger Disconnected.
     assert log == ["Connected", "Connected", "Disconnected"]
 
 
-def status_of(db, name):
-    with db.unit_of_work() as session:
+def status_of(live_db, name):
+    with live_db.unit_of_work() as session:
         return session.scalar(select(Charger.status).where(Charger.name == name))
 
 
-def test_a_stop_replayed_before_boot_after_a_power_loss_is_recorded(server, db):
-    name = register_charger(db, "powerloss")
+def test_a_stop_replayed_before_boot_after_a_power_loss_is_recorded(live_server, live_db):
+    name = register_charger(live_db, "powerloss")
 
     async def before_power_loss():
-        async with charger(server.ws_url(name)) as cp:
+        async with charger(live_server.ws_url(name)) as cp:
             await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"))
             started = await cp.call(
                 call.StartTransaction(connector_id=2, id_tag="TAG9", meter_start=0,
@@ -136,7 +121,7 @@ def test_a_stop_replayed_before_boot_after_a_power_loss_is_recorded(server, db):
             return started.transaction_id
 
     async def after_power_loss(tx_id):
-        async with charger(server.ws_url(name)) as cp:
+        async with charger(live_server.ws_url(name)) as cp:
             stopped = await cp.call(
                 call.StopTransaction(meter_stop=4200, timestamp="2025-02-01T09:00:00Z",
                                      transaction_id=tx_id, reason="PowerLoss"),
@@ -151,16 +136,16 @@ def test_a_stop_replayed_before_boot_after_a_power_loss_is_recorded(server, db):
     tx_id = run(before_power_loss())
     stopped, booted = run(after_power_loss(tx_id))
     assert stopped.id_tag_info is None and booted.status == "Accepted"
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         tx = session.get(Transaction, tx_id)
         assert (tx.status, tx.meter_stop, tx.stop_reason) == ("Completed", 4200, "PowerLoss")
 
 
-def test_a_stop_for_an_unknown_transaction_is_accepted_and_kept(server, db):
-    name = register_charger(db, "amnesia")
+def test_a_stop_for_an_unknown_transaction_is_accepted_and_kept(live_server, live_db):
+    name = register_charger(live_db, "amnesia")
 
     async def stop_unknown():
-        async with charger(server.ws_url(name)) as cp:
+        async with charger(live_server.ws_url(name)) as cp:
             return await cp.call(
                 call.StopTransaction(meter_stop=10, timestamp="2025-03-01T09:00:00Z",
                                      transaction_id=123_456_789, id_tag="TAG1"),
@@ -168,19 +153,19 @@ def test_a_stop_for_an_unknown_transaction_is_accepted_and_kept(server, db):
             )  # fmt: skip
 
     assert run(stop_unknown()).id_tag_info == {"status": "Invalid"}
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         event = session.scalar(
-            select(ChargerEvent).where(ChargerEvent.charger_id == charger_id(db, name))
+            select(ChargerEvent).where(ChargerEvent.charger_id == charger_id(live_db, name))
         )
         assert (event.action, event.status) == ("StopTransaction", "UnknownTransaction")
         assert event.payload["transactionId"] == 123_456_789
 
 
-def test_many_chargers_charge_at_once_without_mixing_up_sessions(server, db):
-    names = [register_charger(db, "fleet") for _ in range(8)]
+def test_many_chargers_charge_at_once_without_mixing_up_sessions(live_server, live_db):
+    names = [register_charger(live_db, "fleet") for _ in range(8)]
 
     async def one_session(index, name):
-        async with charger(server.ws_url(name)) as cp:
+        async with charger(live_server.ws_url(name)) as cp:
             started = await cp.call(
                 call.StartTransaction(connector_id=1, id_tag=f"FLEET{index}", meter_start=index,
                                       timestamp="2025-04-01T08:00:00Z"),
@@ -198,10 +183,10 @@ def test_many_chargers_charge_at_once_without_mixing_up_sessions(server, db):
 
     tx_ids = run(all_sessions())
     assert len(set(tx_ids)) == len(names)
-    with db.unit_of_work() as session:
+    with live_db.unit_of_work() as session:
         for index, (name, tx_id) in enumerate(zip(names, tx_ids, strict=True)):
             tx = session.get(Transaction, tx_id)
-            assert tx.charger_id == charger_id(db, name)
+            assert tx.charger_id == charger_id(live_db, name)
             assert (tx.id_tag, tx.meter_start, tx.meter_stop) == (
                 f"FLEET{index}",
                 index,
