@@ -109,10 +109,13 @@ def claim_for_sending(session: Session, command_id: str, now: datetime | None = 
 def queue_command(session: Session, command_id: str) -> bool:
     """Park a Pending command that has a queue TTL until its charger connects; flushed.
 
-    False when the command has no TTL or is no longer Pending.
+    True when the command is (now) waiting in the queue; False when it has no TTL or has
+    moved on (sent, or finished).
     """
     queueable = (Command.status == CommandStatus.PENDING) & Command.queue_expires_at.is_not(None)
-    return _conditional(session, command_id, queueable, status=CommandStatus.QUEUED)
+    if _conditional(session, command_id, queueable, status=CommandStatus.QUEUED):
+        return True
+    return get_command(session, command_id).status == CommandStatus.QUEUED
 
 
 def queued_commands(session: Session, charger_name: str, now: datetime | None = None) -> list[str]:
@@ -164,6 +167,7 @@ def record_answer(
     response: Any,
     *,
     violations: Sequence[str] = (),
+    effects_failed: str | None = None,
     now: datetime | None = None,
 ) -> Command | None:
     """Record the charger's CALLRESULT and keep its side effects (configuration keys, list
@@ -171,20 +175,24 @@ def record_answer(
 
     The outcome is the answer's status word (Completed when it has none). An answer that
     breaks the 1.6 schema (`violations`, found by the edge) is still recorded as given, with
-    the violations in error_description, and has no side effects. Returns None when the
-    command already had an outcome.
+    the violations in error_description, and has no side effects; so is an answer whose side
+    effects could not be kept in an earlier attempt (`effects_failed`, the reason). Returns
+    None when the command already had an outcome.
     """
+    notes = []
+    if violations:
+        notes.append("answer breaks the OCPP 1.6 schema: " + "; ".join(violations))
+    if effects_failed:
+        notes.append(f"side effects not kept: {effects_failed}")
     recorded = record_outcome(
         session,
         command_id,
         _status_word(response),
         response=response if isinstance(response, dict) else {"answer": response},
-        error_description=(
-            "answer breaks the OCPP 1.6 schema: " + "; ".join(violations) if violations else None
-        ),
+        error_description="; ".join(notes) or None,
         now=now,
     )
-    if recorded is not None and not violations:
+    if recorded is not None and not notes:
         apply_answer(session, recorded)
     return recorded
 

@@ -67,8 +67,9 @@ def test_payload_breaking_the_schema_is_refused_with_every_violation(app, send):
     assert command_count(app) == 0
 
 
-def test_body_that_is_not_json_is_refused(app, send):
-    reply = send("Reset", "{not json")
+@pytest.mark.parametrize("body", ["{not json", '{"type": NaN}', "[1, Infinity]"])
+def test_body_that_is_not_json_is_refused(app, send, body):
+    reply = send("Reset", body)
     assert (reply.status_code, reply.json["message"]) == (400, "the body is not JSON")
     assert command_count(app) == 0
 
@@ -121,6 +122,9 @@ def test_same_idempotency_key_returns_the_same_command(app, send):
 
     assert first.json["id"] == again.json["id"]
     assert command_count(app) == 1
+    queued = send("Reset", RESET, extra={"Idempotency-Key": "k-2"}, queue_ttl=60)
+    queued_again = send("Reset", RESET, extra={"Idempotency-Key": "k-2"}, queue_ttl=60)
+    assert (queued_again.status_code, queued_again.json["id"]) == (202, queued.json["id"])
     other = send("Reset", {"type": "Hard"}, extra={"Idempotency-Key": "k-1"})
     assert other.status_code == 409
     assert send("Reset", RESET, extra={"Idempotency-Key": "has space"}).status_code == 422
@@ -139,6 +143,7 @@ def test_commands_are_listed_newest_first_and_shown_one_by_one(client, headers, 
     shown = client.get(f"/api/commands/{first['id']}", headers=viewer)
     assert (shown.status_code, shown.json["status"]) == (200, "Offline")
     assert client.get("/api/commands/no-such-id", headers=viewer).status_code == 404
+    assert client.get("/api/commands/bad%00id", headers=viewer).status_code == 404
 
 
 def test_send_command_remote_start_goes_through_the_relay(client, headers):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.models import Command, CommandStatus
+from domain.models import Command, CommandStatus, Transaction
 from domain.queries.commands import list_commands
 from domain.queries.paging import PageRequest
-from domain.services.chargers import create_charger
+from domain.services.chargers import create_charger, get_charger
 from domain.services.commands import (
     claim_for_sending,
     create_command,
@@ -22,6 +22,7 @@ from domain.services.commands import (
     record_answer,
     record_outcome,
 )
+from domain.services.transactions import start_transaction
 
 RESET = {"type": "Soft"}
 
@@ -146,6 +147,14 @@ def test_command_without_ttl_cannot_be_queued(db, charger):
         assert not queue_command(session, command_id)
 
 
+def test_queueing_again_keeps_a_queued_command_queued_but_not_a_sent_one(db, charger):
+    command_id = new_command(db, queue_ttl=60)
+    with db.unit_of_work() as session:
+        assert queue_command(session, command_id) and queue_command(session, command_id)
+        assert claim_for_sending(session, command_id)
+        assert not queue_command(session, command_id)
+
+
 def test_stranded_sent_and_pending_commands_get_an_outcome(db, charger):
     sent, pending = new_command(db), new_command(db)
     with db.unit_of_work() as session:
@@ -168,3 +177,58 @@ def test_commands_list_filters_by_charger_action_and_status(db, charger):
         page = list_commands(session, PageRequest(), action="ClearCache", status="Pending")
         assert page.total == 1 and page.items[0].action == "ClearCache"
         assert page.items[0].charger.name == "CP-1"
+
+
+def test_answer_whose_side_effects_failed_is_recorded_without_them(db, charger):
+    command_id = new_command(db, "GetLocalListVersion", {})
+    with db.unit_of_work() as session:
+        record_answer(session, command_id, {"listVersion": 9}, effects_failed="IntegrityError")
+    with db.unit_of_work() as session:
+        command = get_command(session, command_id)
+        assert (command.status, command.response) == ("Completed", {"listVersion": 9})
+        assert command.error_description == "side effects not kept: IntegrityError"
+        assert command.charger.local_list_version is None
+
+
+def start(db, connector_id: int, id_tag: str, minute: int) -> Transaction:
+    with db.unit_of_work() as session:
+        started = start_transaction(
+            session,
+            get_charger(session, "CP-1"),
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start=0,
+            timestamp=datetime(2030, 1, 1, 8, minute, tzinfo=UTC),
+            reservation_id=None,
+            now=utcnow(),
+        )
+        return session.get(Transaction, started.transaction_id)
+
+
+def test_one_accepted_remote_start_marks_one_transaction_remote(db, charger):
+    command_id = new_command(db, "RemoteStartTransaction", {"idTag": "TAG", "connectorId": 2})
+    with db.unit_of_work() as session:
+        claim_for_sending(session, command_id)
+        record_answer(session, command_id, {"status": "Accepted"})
+
+    other_connector = start(db, 1, "TAG", 0)
+    remote = start(db, 2, "TAG", 1)
+    again = start(db, 2, "TAG", 2)
+
+    assert [t.type for t in (other_connector, remote, again)] == ["Charger", "Remote", "Charger"]
+
+
+def test_start_arriving_before_the_remote_start_answer_is_still_remote(db, charger):
+    command_id = new_command(db, "RemoteStartTransaction", {"idTag": "TAG"})
+    with db.unit_of_work() as session:
+        claim_for_sending(session, command_id)
+
+    assert start(db, 1, "TAG", 0).type == "Remote"
+
+
+def test_rejected_remote_start_marks_nothing(db, charger):
+    command_id = new_command(db, "RemoteStartTransaction", {"idTag": "TAG"})
+    with db.unit_of_work() as session:
+        record_answer(session, command_id, {"status": "Rejected"})
+
+    assert start(db, 1, "TAG", 0).type == "Charger"

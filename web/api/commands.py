@@ -154,7 +154,7 @@ class Commands(MethodView):
         return paged(list_commands, pagination_parameters, **query)
 
 
-@blp.route("/commands/<command_id>")
+@blp.route("/commands/<name(36):command_id>")
 class CommandDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, OcppCommandSchema)
@@ -213,11 +213,16 @@ def _remote_answer(command: Command) -> dict[str, Any]:
 def _ocpp_payload(action: str) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     try:
-        payload = json.loads(raw) if raw.strip() else {}
+        payload = json.loads(raw, parse_constant=_not_json) if raw.strip() else {}
     except ValueError:
         abort(HTTPStatus.BAD_REQUEST, message="the body is not JSON")
     _abort_on_violations(action, payload, "payload")
     return payload
+
+
+def _not_json(constant: str):
+    # Python's json accepts NaN and Infinity; JSON (and OCPP) does not.
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _abort_on_violations(action: str, payload: Any, field: str) -> None:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from domain.db import Database
@@ -71,12 +72,28 @@ class Outcomes:
         reply_to: str | None = None,
         violations: Sequence[str] = (),
     ) -> str:
-        """Record the charger's CALLRESULT and its side effects; see `finish`."""
-        return self._record(
-            command_id,
-            reply_to,
-            lambda session: record_answer(session, command_id, response, violations=violations),
-        )
+        """Record the charger's CALLRESULT and its side effects; see `finish`. Should keeping
+        the side effects fail, the answer is still recorded, without them."""
+        try:
+            return self._record(
+                command_id,
+                reply_to,
+                lambda session: record_answer(session, command_id, response, violations=violations),
+            )
+        except SQLAlchemyError as error:
+            log.exception("answer's side effects not kept", extra={"unique_id": command_id})
+            reason = type(error).__name__
+            return self._record(
+                command_id,
+                reply_to,
+                lambda session: record_answer(
+                    session,
+                    command_id,
+                    response,
+                    violations=violations,
+                    effects_failed=reason,
+                ),
+            )
 
     def notify(self, command_id: str, status: str, reply_to: str | None) -> None:
         if reply_to is not None:

@@ -103,7 +103,10 @@ class RedisTransport(RelayTransport):
         pipeline = self._client.pipeline()
         pipeline.rpush(reply_to, json.dumps(outcome))
         pipeline.expire(reply_to, REPLY_TTL_SECONDS)
-        pipeline.execute()
+        try:
+            pipeline.execute()
+        except redis.RedisError as error:
+            log.warning("outcome not pushed", extra={"reply_to": reply_to, "error": str(error)})
 
     def wait_outcome(self, reply_to: str, timeout: float) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout

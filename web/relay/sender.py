@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.db import Database
 from domain.models import Command, CommandStatus
-from domain.services.commands import create_command, get_command, is_final, queue_command
+from domain.services.commands import create_command, get_command, queue_command
 from domain.settings import Settings
 from web.ocpp.registry import Presence
 from web.relay.node import NodeRelay
@@ -23,6 +23,7 @@ from web.relay.transport import Envelope, RelayTransport
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_POLL_SECONDS = 0.2  # how often a repeated request looks at the first one's row
+IN_FLIGHT = (CommandStatus.PENDING, CommandStatus.SENT)
 
 
 @dataclass(frozen=True)
@@ -77,24 +78,25 @@ class CommandSender:
         return max(0.0, min(float(wait), self._settings.command_wait))
 
     def _create(self, request: CommandRequest) -> tuple[Command, bool]:
-        for attempt in (1, 2):
-            try:
-                with self._database.unit_of_work() as session:
-                    return create_command(
-                        session,
-                        request.charger_name,
-                        request.action,
-                        request.payload,
-                        requested_by=request.requested_by,
-                        idempotency_key=request.idempotency_key,
-                        queue_ttl=request.queue_ttl,
-                    )
-            except IntegrityError:
-                # A concurrent request with the same Idempotency-Key committed first; the
-                # second attempt finds its command.
-                if attempt == 2 or request.idempotency_key is None:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._create_once(request)
+        except IntegrityError:
+            if request.idempotency_key is None:
+                raise
+            # A concurrent request with the same Idempotency-Key committed first; this finds it.
+            return self._create_once(request)
+
+    def _create_once(self, request: CommandRequest) -> tuple[Command, bool]:
+        with self._database.unit_of_work() as session:
+            return create_command(
+                session,
+                request.charger_name,
+                request.action,
+                request.payload,
+                requested_by=request.requested_by,
+                idempotency_key=request.idempotency_key,
+                queue_ttl=request.queue_ttl,
+            )
 
     def _route(self, envelope: Envelope, reply_to: str | None) -> bool:
         """Publish to the node holding the socket; False when the command got its outcome
@@ -151,10 +153,11 @@ class CommandSender:
         return node_id is not None and self._transport.publish(node_id, envelope) > 0
 
     def _watch(self, command_id: str, bound: float) -> Command:
-        """The command once it has an outcome, or as it stands after `bound` seconds."""
+        """The command once it has an outcome or is queued, or as it stands after `bound`
+        seconds."""
         deadline = time.monotonic() + bound
         command = self._current(command_id)
-        while not is_final(command.status) and time.monotonic() < deadline:
+        while command.status in IN_FLIGHT and time.monotonic() < deadline:
             time.sleep(IDEMPOTENT_POLL_SECONDS)
             command = self._current(command_id)
         return command

@@ -61,7 +61,9 @@ class RelayTransport(ABC):
         """A fresh address on which one waiter will receive the command's outcome."""
 
     @abstractmethod
-    def push_outcome(self, reply_to: str, outcome: dict[str, Any]) -> None: ...
+    def push_outcome(self, reply_to: str, outcome: dict[str, Any]) -> None:
+        """Wake the waiter at `reply_to`; never raises for a missing broker (the waiter then
+        reads the command's row when its wait ends)."""
 
     @abstractmethod
     def wait_outcome(self, reply_to: str, timeout: float) -> dict[str, Any] | None:
