@@ -16,11 +16,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
+
 from celeryconfig import periodic_intervals
 from domain.db import Database
 from domain.settings import Settings
 from tasks.dispatch import OUTBOX_JOB
 from tasks.jobs import run_job
+from web.extensions import database as app_database
+from web.extensions import settings as app_settings
+from web.ocpp.registry import Presence
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +91,15 @@ class EmbeddedScheduler:
             self._stop.wait(max(wait, 0.05))
 
 
-def init_embedded_scheduler(app, settings: Settings, database: Database, **job_arguments):
+def init_embedded_scheduler(app: Flask, presence: Presence) -> EmbeddedScheduler | None:
     """Attach a scheduler that starts with the app's first request, when embedded mode and
-    EMBEDDED_SCHEDULER say so; returns it (or None). `job_arguments` go to the named jobs."""
+    EMBEDDED_SCHEDULER say so; returns it (or None). The heartbeat sweep asks `presence`, the
+    app's own, which sockets are live."""
+    settings = app_settings(app)
     if not (settings.embedded and settings.embedded_scheduler):
         return None
-    scheduler = EmbeddedScheduler(database, settings, job_arguments)
+    job_arguments = {"sweep_heartbeats": {"presence": presence}}
+    scheduler = EmbeddedScheduler(app_database(app), settings, job_arguments)
     app.extensions[SCHEDULER_KEY] = scheduler
     app.before_request(scheduler.ensure_started)
     return scheduler

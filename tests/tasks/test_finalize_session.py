@@ -10,7 +10,7 @@ from domain.errors import NotFound
 from domain.models import StatusLog, TaskOutbox, Transaction, TransactionStatus
 from domain.services.sessions import finalize_session
 from tasks.dispatch import dispatch_pending
-from tests.tasks.sessions_builder import T0, add_charger, meter, register, start, stop
+from tests.tasks.sessions_builder import T0, add_charger, register, start, stop
 
 
 def stopped_session(db, *, meter_start=1000, meter_stop=23_500, data=()):
