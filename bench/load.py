@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 
 from bench.wire import WireCharger
-from domain.clock import to_wire, utcnow
 from sim.stats import percentile
 
 BOOT = {"chargePointVendor": "Voltline", "chargePointModel": "Bench"}
@@ -28,14 +26,17 @@ class Throughput:
         return percentile(self.latencies, fraction) * 1000
 
 
-async def open_fleet(
+async def connect_all(
     base_url: str,
     ids: list[str],
     auth_key: str | None = None,
     parallel: int = 200,
     boot: bool = True,
-) -> list[WireCharger]:
-    """Connect (and BootNotification) every id, `parallel` handshakes at a time."""
+) -> tuple[list[WireCharger], list[BaseException]]:
+    """Connect (and BootNotification) every id, `parallel` handshakes at a time.
+
+    Returns the chargers that made it and the errors of those that did not.
+    """
     gate = asyncio.Semaphore(parallel)
 
     async def one(charger_id: str) -> WireCharger:
@@ -45,7 +46,21 @@ async def open_fleet(
                 await charger.call("BootNotification", BOOT)
             return charger
 
-    return list(await asyncio.gather(*(one(charger_id) for charger_id in ids)))
+    outcomes = await asyncio.gather(*(one(i) for i in ids), return_exceptions=True)
+    chargers = [outcome for outcome in outcomes if isinstance(outcome, WireCharger)]
+    errors = [outcome for outcome in outcomes if not isinstance(outcome, WireCharger)]
+    return chargers, errors
+
+
+async def open_fleet(
+    base_url: str, ids: list[str], auth_key: str | None = None, parallel: int = 200
+) -> list[WireCharger]:
+    """Connect and boot every id; raises the first failure (after closing the rest)."""
+    chargers, errors = await connect_all(base_url, ids, auth_key, parallel)
+    if errors:
+        await close_fleet(chargers)
+        raise errors[0]
+    return chargers
 
 
 async def close_fleet(chargers: list[WireCharger]) -> None:
@@ -71,26 +86,31 @@ async def heartbeat_throughput(
     return Throughput(len(latencies), seconds, latencies)
 
 
-async def heartbeat_every(chargers: list[WireCharger], interval: float, until: float) -> int:
-    """Each charger heartbeats once per `interval` (spread out) until loop time `until`."""
+async def heartbeat_every(
+    chargers: list[WireCharger], interval: float, seconds: float
+) -> tuple[Throughput, int]:
+    """Each charger heartbeats once per `interval`, spread evenly, for `seconds`.
+
+    Returns the answered heartbeats (with latencies) and how many chargers failed.
+    """
     loop = asyncio.get_running_loop()
-    answered = 0
+    until = loop.time() + seconds
+    answered = Throughput(0, seconds)
+    failed = 0
 
     async def beat(index: int, charger: WireCharger) -> None:
-        nonlocal answered
-        await asyncio.sleep(interval * index / max(1, len(chargers)))
-        while loop.time() < until:
-            await charger.call("Heartbeat", {})
-            answered += 1
-            await asyncio.sleep(interval)
+        nonlocal failed
+        due = loop.time() + interval * index / max(1, len(chargers))
+        try:
+            while due < until:
+                await asyncio.sleep(due - loop.time())
+                _, elapsed = await charger.call("Heartbeat", {})
+                answered.latencies.append(elapsed)
+                due += interval
+        except Exception:  # noqa: BLE001 - any failure counts against the fleet
+            failed += 1
+        await asyncio.sleep(max(0.0, until - loop.time()))
 
     await asyncio.gather(*(beat(i, charger) for i, charger in enumerate(chargers)))
-    return answered
-
-
-def now_wire() -> str:
-    return to_wire(utcnow())
-
-
-def elapsed_since(started: float) -> float:
-    return time.perf_counter() - started
+    answered.completed = len(answered.latencies)
+    return answered, failed

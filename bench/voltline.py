@@ -48,8 +48,9 @@ def voltline_server(
     id_tags: list[str] = (),
     env: dict[str, str] | None = None,
     log_level: str = "INFO",
+    workers: int = 1,
 ) -> Iterator[tuple[LiveServer, str]]:
-    """(server, database URL): one gunicorn gevent worker on PostgreSQL + Redis."""
+    """(server, database URL): gunicorn gevent worker(s) on PostgreSQL + Redis."""
     redis_url = require_redis()
     # Tasks the server enqueues (session finalisation) stay in this run's own Celery queue.
     celery_prefix = f"voltline-bench-{run_tag()}:"
@@ -63,7 +64,7 @@ def voltline_server(
                 "LOG_LEVEL": log_level,
                 **(env or {}),
             }
-            with LiveServer(server_env, migrate=False, seed=False) as server:
+            with LiveServer(server_env, migrate=False, seed=False, workers=workers) as server:
                 yield server, database_url
     finally:
         _delete_keys(redis_url, celery_prefix)

@@ -13,6 +13,7 @@ import time
 from urllib.parse import quote
 
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from sim.charger import basic_auth_header
@@ -65,5 +66,24 @@ class WireCharger:
                 raise CallFailed(f"{self.charger_id} {action}: {reply}")
             return reply[2], time.perf_counter() - started
 
+    @property
+    def is_open(self) -> bool:
+        return self.connection.state is State.OPEN
+
     async def close(self) -> None:
         await self.connection.close()
+
+
+async def answer_calls(charger: WireCharger, results: dict[str, dict]) -> None:
+    """Answer every CALL from the server at once with the canned CALLRESULT for its action
+    (CALLERROR NotSupported for others) until the connection closes."""
+    async for frame in charger.connection:
+        message = json.loads(frame)
+        if message[0] != 2:
+            continue
+        unique_id, action = message[1], message[2]
+        if action in results:
+            reply = [3, unique_id, results[action]]
+        else:
+            reply = [4, unique_id, "NotSupported", f"{action} is not simulated", {}]
+        await charger.connection.send(json.dumps(reply))

@@ -1,0 +1,187 @@
+"""Scenario 5, reconnect storm: `python -m bench.reconnect`.
+
+N chargers are connected, booted and each in a transaction; then every connection drops at
+once (sockets aborted, no close handshake, as in a network outage) and all N reconnect,
+boot until Accepted (waiting out any Pending interval the server asks for) and send the
+StopTransaction they kept while offline. Prints the time until all are Accepted and until
+every stop is acknowledged, checks in PostgreSQL that no transaction was lost, and runs the
+same storm against a bare `websockets` server (the ceiling).
+Target (issue 8): 10,000 chargers Accepted in <= 15 s.
+
+Boot-storm control (BOOT_RATE_PER_SECOND) deliberately answers Pending above its rate;
+`--boot-rate` sets it for the run (default: high enough to measure the server, not the
+policy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.database import COMPLETED, transaction_counts
+from bench.load import close_fleet, open_fleet
+from bench.processes import start_baseline, tree_pids
+from bench.report import Report, progress
+from bench.transactions import id_tag_of
+from bench.voltline import Target, raise_open_files_limit, run_tag, voltline_server, voltline_target
+from bench.wire import WireCharger
+from domain.clock import to_wire, utcnow
+from sim.stats import percentile
+from tests.services import free_port
+
+BOOT = {"chargePointVendor": "Voltline", "chargePointModel": "Bench"}
+
+
+@dataclass
+class Storm:
+    chargers: int
+    accepted_after: list[float] = field(default_factory=list)
+    stopped_after: list[float] = field(default_factory=list)
+    pending_answers: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def all_accepted_s(self) -> float:
+        return max(self.accepted_after, default=0.0)
+
+    @property
+    def all_stopped_s(self) -> float:
+        return max(self.stopped_after, default=0.0)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.reconnect",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--chargers", type=int, default=1000, help="chargers in the storm")
+    parser.add_argument(
+        "--boot-rate",
+        type=float,
+        default=100000.0,
+        help="BOOT_RATE_PER_SECOND for the server (production default: 50)",
+    )
+    parser.add_argument("--parallel", type=int, default=1000, help="handshakes at a time")
+    parser.add_argument("--timeout", type=float, default=120.0, help="bound on the storm")
+    parser.add_argument("--log-level", default="WARNING", help="server log level")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser.parse_args(argv)
+
+
+async def storm(target: Target, ids: list[str], args: argparse.Namespace) -> Storm:
+    loop = asyncio.get_running_loop()
+    chargers = await open_fleet(target.base_url, ids, parallel=args.parallel)
+    open_transactions = {}
+    for charger in chargers:
+        started, _ = await charger.call(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": id_tag_of(charger.charger_id),
+                "meterStart": 0,
+                "timestamp": to_wire(utcnow()),
+            },
+        )
+        open_transactions[charger.charger_id] = started["transactionId"]
+    for charger in chargers:
+        charger.connection.transport.abort()
+    result = Storm(len(ids))
+    gate = asyncio.Semaphore(args.parallel)
+    began = loop.time()
+    deadline = began + args.timeout
+
+    async def come_back(charger_id: str) -> WireCharger:
+        async with gate:
+            charger = await WireCharger.open(target.base_url, charger_id, timeout=args.timeout)
+        try:
+            while True:
+                conf, _ = await charger.call("BootNotification", BOOT, timeout=args.timeout)
+                if conf["status"] == "Accepted":
+                    break
+                result.pending_answers += 1
+                await asyncio.sleep(min(max(1, conf["interval"]), deadline - loop.time()))
+            result.accepted_after.append(loop.time() - began)
+            await charger.call(
+                "StopTransaction",
+                {
+                    "transactionId": open_transactions[charger_id],
+                    "meterStop": 5000,
+                    "timestamp": to_wire(utcnow()),
+                    "reason": "PowerLoss",
+                    "idTag": id_tag_of(charger_id),
+                },
+                timeout=args.timeout,
+            )
+            result.stopped_after.append(loop.time() - began)
+        except BaseException:
+            await charger.close()
+            raise
+        return charger
+
+    async def bounded(charger_id: str) -> WireCharger:
+        return await asyncio.wait_for(come_back(charger_id), max(0.1, deadline - loop.time()))
+
+    outcomes = await asyncio.gather(*(bounded(i) for i in ids), return_exceptions=True)
+    back = [outcome for outcome in outcomes if isinstance(outcome, WireCharger)]
+    result.failures = [repr(outcome) for outcome in outcomes if outcome not in back]
+    await close_fleet(back)
+    return result
+
+
+def run(args: argparse.Namespace) -> Report:
+    raise_open_files_limit()
+    tag = run_tag()
+    ids = [f"rs-{tag}-{index}" for index in range(args.chargers)]
+    report = Report(f"reconnect storm, {args.chargers} chargers, boot rate {args.boot_rate:g}/s")
+    env = {"BOOT_RATE_PER_SECOND": str(args.boot_rate)}
+    progress(f"voltline: {args.chargers} chargers connect, start, drop and come back")
+    tags = [id_tag_of(charger_id) for charger_id in ids]
+    with voltline_server(ids, tags, env=env, log_level=args.log_level) as (server, url):
+        target = voltline_target(server)
+        report.started(tree_pids(target.pid))
+        voltline = asyncio.run(storm(target, ids, args))
+        counts = transaction_counts(url)
+    progress("bare baseline: the same storm")
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
+    with start_baseline("bare", port, log_dir, args.log_level) as process:
+        report.started(tree_pids(process.pid))
+        bare = asyncio.run(
+            storm(Target("bare", f"ws://127.0.0.1:{port}/ocpp", process.pid), ids, args)
+        )
+    for name, result in (("voltline", voltline), ("bare", bare)):
+        report.figure(f"{name} all Accepted after", result.all_accepted_s, "s")
+        report.figure(f"{name} half Accepted after", percentile(result.accepted_after, 0.5), "s")
+        report.figure(f"{name} all stops acknowledged after", result.all_stopped_s, "s")
+        report.figure(f"{name} Pending answers", result.pending_answers, "")
+        report.figure(f"{name} chargers not back in time", len(result.failures), "")
+    report.figure("Completed transactions in PostgreSQL", counts.get(COMPLETED, 0), "")
+    report.figure("transactions left open", sum(counts.values()) - counts.get(COMPLETED, 0), "")
+    report.ratio(
+        "voltline / bare time to all Accepted", voltline.all_accepted_s, bare.all_accepted_s
+    )
+    everyone = not voltline.failures
+    report.target(
+        "10,000 Accepted in <= 15 s",
+        everyone and args.chargers >= 10000 and voltline.all_accepted_s <= 15,
+    )
+    report.target(
+        "nothing lost (every transaction stopped exactly once)",
+        everyone and counts.get(COMPLETED, 0) == args.chargers and len(counts) == 1,
+    )
+    for failure in voltline.failures[:3]:
+        report.note(f"voltline: {failure}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    run(args).print(as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()
