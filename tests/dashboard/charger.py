@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action, ChargePointErrorCode, ChargePointStatus, ResetStatus
+from ocpp.v16.enums import Action, ChargePointErrorCode, ChargePointStatus, Reason, ResetStatus
 
 from domain.clock import to_wire, utcnow
 from tests.ocpp_client import ANSWER_TIMEOUT, raw_socket
@@ -72,6 +72,27 @@ class ThreadedCharger:
                 error_code=ChargePointErrorCode.no_error,
                 status=status,
                 timestamp=to_wire(utcnow()),
+            )
+        )
+
+    def start(self, connector_id: int, id_tag: str, meter_start: int):
+        return self.call(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                timestamp=to_wire(utcnow()),
+            )
+        )
+
+    def stop(self, transaction_id: int, meter_stop: int, id_tag: str | None = None):
+        return self.call(
+            call.StopTransaction(
+                meter_stop=meter_stop,
+                timestamp=to_wire(utcnow()),
+                transaction_id=transaction_id,
+                reason=Reason.local,
+                id_tag=id_tag,
             )
         )
 

@@ -8,12 +8,10 @@ import time
 import jwt
 import pytest
 import requests
-from ocpp.v16 import call
-from ocpp.v16.enums import ChargePointStatus, Reason
+from ocpp.v16.enums import ChargePointStatus
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from domain.clock import to_wire, utcnow
 from domain.settings import PROJECT_ROOT
 from tests.dashboard.browser import chromium
 from tests.dashboard.charger import ThreadedCharger
@@ -122,11 +120,7 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
                 ),
                 "connector 1 shown OCCUPIED",
             )
-            started = charger.call(
-                call.StartTransaction(
-                    connector_id=1, id_tag=ID_TAG, meter_start=1000, timestamp=to_wire(utcnow())
-                )
-            )
+            started = charger.start(1, ID_TAG, meter_start=1000)
             transaction_id = str(started.transaction_id)
             wait_for(
                 browser,
@@ -145,15 +139,7 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             assert browser.save_screenshot(str(SCREENSHOT))
 
-            charger.call(
-                call.StopTransaction(
-                    meter_stop=4200,
-                    timestamp=to_wire(utcnow()),
-                    transaction_id=started.transaction_id,
-                    reason=Reason.local,
-                    id_tag=ID_TAG,
-                )
-            )
+            charger.stop(started.transaction_id, meter_stop=4200, id_tag=ID_TAG)
             charger.status(1, ChargePointStatus.available)
             wait_for(
                 browser,

@@ -16,10 +16,9 @@ import pytest
 import redis
 import requests
 from ocpp.v16 import call
-from ocpp.v16.enums import ChargePointStatus, Reason
+from ocpp.v16.enums import ChargePointStatus
 from prometheus_client.parser import text_string_to_metric_families
 
-from domain.clock import to_wire, utcnow
 from domain.settings import PROJECT_ROOT
 from tests.dashboard.charger import ThreadedCharger
 from tests.live_server import postgres_live_server
@@ -101,25 +100,14 @@ def run_charging_session(charger: ThreadedCharger, server) -> int:
     charger.status(1, ChargePointStatus.available)
     charger.call(call.Heartbeat())
     charger.call(call.Authorize(id_tag="METRICS-TAG"))
-    started = charger.call(
-        call.StartTransaction(
-            connector_id=1, id_tag="METRICS-TAG", meter_start=10_000, timestamp=to_wire(utcnow())
-        )
-    )
+    started = charger.start(1, "METRICS-TAG", meter_start=10_000)
     charger.meter(1, started.transaction_id, 11_000)
     charger.meter(1, started.transaction_id, 12_500)
     during = scrape(server)
     assert value(during, "voltline_active_transactions") == 1
     assert value(during, "voltline_connected_chargers") == 1
     assert value(during, "voltline_charger_sockets") == 1
-    charger.call(
-        call.StopTransaction(
-            meter_stop=13_000,
-            timestamp=to_wire(utcnow()),
-            transaction_id=started.transaction_id,
-            reason=Reason.local,
-        )
-    )
+    charger.stop(started.transaction_id, meter_stop=13_000)
     charger.status(1, ChargePointStatus.available)
     return started.transaction_id
 
