@@ -17,12 +17,14 @@ import argparse
 import asyncio
 import secrets
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bench.http import HttpConnection
 from bench.load import Throughput, close_fleet, open_fleet
-from bench.processes import tree_pids
+from bench.processes import CpuMeter, tree_pids
+from bench.profile import profiled
 from bench.report import Report, progress
 from bench.voltline import run_tag, voltline_server, voltline_target
 from bench.wire import answer_calls
@@ -41,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--log-level", default="INFO", help="server log level")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
@@ -92,22 +95,28 @@ async def drive(server, ids: list[str], token: str, args: argparse.Namespace):
 
     try:
         progress(f"voltline: {args.clients} REST clients, {ACTION} to {len(ids)} chargers")
-        commands, answers = await closed_loop(
-            server.port, token, args.clients, args.seconds, args.warmup, command
-        )
+        window = args.seconds + args.warmup
+        profile = profiled(server.process.pid, args.profile, "commands", window)
+        with profile, CpuMeter(server.process.pid) as cpu:
+            commands, answers = await closed_loop(
+                server.port, token, args.clients, args.seconds, args.warmup, command
+            )
+        commands.total, commands.server_cpu_seconds = sum(answers.values()), cpu.seconds
         _, sample, _ = await HttpConnection(
             server.port, {"Authorization": f"Bearer {token}"}
         ).request("GET", "/api/commands/?page_size=1")
         command_id = sample[0]["id"]
         progress(f"baseline: {args.clients} REST clients reading one command")
-        reads, _ = await closed_loop(
-            server.port,
-            token,
-            args.clients,
-            args.seconds,
-            args.warmup,
-            lambda index, sent: ("GET", f"/api/commands/{command_id}", None),
-        )
+        with CpuMeter(server.process.pid) as cpu:
+            reads, read_answers = await closed_loop(
+                server.port,
+                token,
+                args.clients,
+                args.seconds,
+                args.warmup,
+                lambda index, sent: ("GET", f"/api/commands/{command_id}", None),
+            )
+        reads.total, reads.server_cpu_seconds = sum(read_answers.values()), cpu.seconds
         return commands, answers, reads
     finally:
         for responder in responders:
@@ -139,6 +148,7 @@ def run(args: argparse.Namespace) -> Report:
     rate = report.figure("voltline commands/s", commands.per_second, "/s")
     p50 = report.figure("voltline command p50", commands.p(0.50), "ms")
     p99 = report.figure("voltline command p99", commands.p(0.99), "ms")
+    report.figure("voltline server CPU per command", commands.cpu_ms_per_operation, "ms")
     report.figure("REST answers 200 Accepted", accepted_answers, "")
     report.figure("other REST answers", sum(answers.values()) - accepted_answers, "")
     report.figure("Accepted outcomes recorded", recorded.get("Accepted", 0), "")
@@ -148,6 +158,7 @@ def run(args: argparse.Namespace) -> Report:
     report.figure("REST reads/s (baseline)", reads.per_second, "/s")
     report.figure("REST read p50", reads.p(0.50), "ms")
     report.figure("REST read p99", reads.p(0.99), "ms")
+    report.figure("server CPU per REST read", reads.cpu_ms_per_operation, "ms")
     report.ratio("voltline commands / REST reads", rate, reads.per_second)
     report.target("p50 < 10 ms", p50 < 10)
     report.target("p99 < 50 ms", p99 < 50)

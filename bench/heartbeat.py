@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from bench.load import Throughput, close_fleet, heartbeat_throughput, open_fleet
-from bench.processes import start_baseline, tree_pids
+from bench.processes import CpuMeter, start_baseline, tree_pids
+from bench.profile import profiled
 from bench.report import Report, progress
 from bench.voltline import Target, run_tag, voltline_server, voltline_target
 from tests.services import free_port
@@ -31,13 +33,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--log-level", default="INFO", help="server log level (all servers)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
-async def drive(target: Target, ids: list[str], seconds: float, warmup: float) -> Throughput:
+async def drive(
+    target: Target, ids: list[str], seconds: float, warmup: float, profile=None
+) -> Throughput:
     chargers = await open_fleet(target.base_url, ids)
     try:
-        return await heartbeat_throughput(chargers, seconds, warmup)
+        with profile or nullcontext(), CpuMeter(target.pid) as cpu:
+            result = await heartbeat_throughput(chargers, seconds, warmup)
+        result.server_cpu_seconds = cpu.seconds
+        return result
     finally:
         await close_fleet(chargers)
 
@@ -50,7 +58,8 @@ def measure_all(args: argparse.Namespace, report: Report) -> dict[str, Throughpu
     with voltline_server(ids, log_level=args.log_level) as (server, _):
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
-        results["voltline"] = asyncio.run(drive(target, ids, args.seconds, args.warmup))
+        profile = profiled(target.pid, args.profile, "heartbeat", args.seconds + args.warmup)
+        results["voltline"] = asyncio.run(drive(target, ids, args.seconds, args.warmup, profile))
     log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
     for kind in BASELINES:
         progress(f"{kind} baseline: {args.clients} chargers, {args.seconds}s")
@@ -69,6 +78,7 @@ def run(args: argparse.Namespace) -> Report:
         report.figure(f"{name} heartbeats/s", result.per_second, "/s")
         report.figure(f"{name} p50", result.p(0.50), "ms")
         report.figure(f"{name} p99", result.p(0.99), "ms")
+        report.figure(f"{name} server CPU per heartbeat", result.cpu_ms_per_operation, "ms")
     voltline = results["voltline"].per_second
     ceiling = report.ratio("voltline / bare websockets", voltline, results["bare"].per_second)
     usual = report.ratio("voltline / ocpp ChargePoint", voltline, results["chargepoint"].per_second)

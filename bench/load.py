@@ -16,6 +16,12 @@ class Throughput:
     completed: int
     seconds: float
     latencies: list[float] = field(default_factory=list)
+    total: int = 0  # completed including warm-up, for CPU per operation
+    server_cpu_seconds: float = 0.0  # the server's CPU over warm-up and window
+
+    @property
+    def cpu_ms_per_operation(self) -> float:
+        return 1000 * self.server_cpu_seconds / self.total if self.total else 0.0
 
     @property
     def per_second(self) -> float:
@@ -76,14 +82,18 @@ async def heartbeat_throughput(
     window_end = window_start + seconds
     latencies: list[float] = []
 
+    total = 0
+
     async def drive(charger: WireCharger) -> None:
+        nonlocal total
         while loop.time() < window_end:
             _, elapsed = await charger.call("Heartbeat", {})
+            total += 1
             if window_start <= loop.time() <= window_end:
                 latencies.append(elapsed)
 
     await asyncio.gather(*(drive(charger) for charger in chargers))
-    return Throughput(len(latencies), seconds, latencies)
+    return Throughput(len(latencies), seconds, latencies, total)
 
 
 async def heartbeat_every(

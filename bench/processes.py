@@ -61,6 +61,37 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds a server's process tree spends inside a `with` block.
+
+    On a machine shared with other work, CPU per operation is the steadier figure: it does
+    not grow when the server waits for a core.
+    """
+
+    def __init__(self, root_pid: int):
+        self.pids = tree_pids(root_pid)
+        self.seconds = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._start = cpu_seconds(self.pids)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.seconds = cpu_seconds(self.pids) - self._start
+
+
 def alive(pid: int) -> bool:
     """True while `pid` exists and is not a zombie."""
     try:

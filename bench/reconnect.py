@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.database import COMPLETED, transaction_counts
 from bench.load import close_fleet, open_fleet
-from bench.processes import start_baseline, tree_pids
+from bench.processes import CpuMeter, start_baseline, tree_pids
 from bench.report import Report, progress
 from bench.transactions import id_tag_of
 from bench.voltline import Target, raise_open_files_limit, run_tag, voltline_server, voltline_target
@@ -41,6 +41,7 @@ class Storm:
     accepted_after: list[float] = field(default_factory=list)
     stopped_after: list[float] = field(default_factory=list)
     pending_answers: int = 0
+    server_cpu_seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -125,7 +126,9 @@ async def storm(target: Target, ids: list[str], args: argparse.Namespace) -> Sto
     async def bounded(charger_id: str) -> WireCharger:
         return await asyncio.wait_for(come_back(charger_id), max(0.1, deadline - loop.time()))
 
-    outcomes = await asyncio.gather(*(bounded(i) for i in ids), return_exceptions=True)
+    with CpuMeter(target.pid) as cpu:
+        outcomes = await asyncio.gather(*(bounded(i) for i in ids), return_exceptions=True)
+    result.server_cpu_seconds = cpu.seconds
     back = [outcome for outcome in outcomes if isinstance(outcome, WireCharger)]
     result.failures = [repr(outcome) for outcome in outcomes if outcome not in back]
     await close_fleet(back)
@@ -158,6 +161,11 @@ def run(args: argparse.Namespace) -> Report:
         report.figure(f"{name} half Accepted after", percentile(result.accepted_after, 0.5), "s")
         report.figure(f"{name} all stops acknowledged after", result.all_stopped_s, "s")
         report.figure(f"{name} Pending answers", result.pending_answers, "")
+        report.figure(
+            f"{name} server CPU per charger back",
+            1000 * result.server_cpu_seconds / max(1, len(result.stopped_after)),
+            "ms",
+        )
         report.figure(f"{name} chargers not back in time", len(result.failures), "")
     report.figure("Completed transactions in PostgreSQL", counts.get(COMPLETED, 0), "")
     report.figure("transactions left open", sum(counts.values()) - counts.get(COMPLETED, 0), "")

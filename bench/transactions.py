@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.database import COMPLETED, sql_pair_ceiling, transaction_counts
 from bench.load import Throughput, close_fleet, open_fleet
-from bench.processes import tree_pids
+from bench.processes import CpuMeter, tree_pids
+from bench.profile import profiled
 from bench.report import Report, progress
-from bench.voltline import run_tag, voltline_server, voltline_target
+from bench.voltline import Target, run_tag, voltline_server, voltline_target
 from bench.wire import WireCharger
 from domain.clock import to_wire, utcnow
 
@@ -42,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--log-level", default="INFO", help="server log level")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
@@ -91,10 +95,16 @@ def _now() -> str:
     return to_wire(utcnow())
 
 
-async def drive(base_url: str, ids: list[str], seconds: float, warmup: float) -> PairRun:
-    chargers = await open_fleet(base_url, ids)
+async def drive(
+    target: Target, ids: list[str], seconds: float, warmup: float, profile=None
+) -> PairRun:
+    chargers = await open_fleet(target.base_url, ids)
     try:
-        return await run_pairs(chargers, seconds, warmup)
+        with profile or nullcontext(), CpuMeter(target.pid) as cpu:
+            run = await run_pairs(chargers, seconds, warmup)
+        run.pairs.total = run.acknowledged
+        run.pairs.server_cpu_seconds = cpu.seconds
+        return run
     finally:
         await close_fleet(chargers)
 
@@ -108,7 +118,8 @@ def run(args: argparse.Namespace) -> Report:
     with voltline_server(ids, tags, log_level=args.log_level) as (server, url):
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
-        result = asyncio.run(drive(target.base_url, ids, args.seconds, args.warmup))
+        profile = profiled(target.pid, args.profile, "transactions", args.seconds + args.warmup)
+        result = asyncio.run(drive(target, ids, args.seconds, args.warmup, profile))
         counts = transaction_counts(url)
         workers = min(args.chargers, SERVER_POOL)
         progress(f"SQL ceiling: {workers} connections, {args.seconds}s")
@@ -118,6 +129,7 @@ def run(args: argparse.Namespace) -> Report:
     report.figure("voltline pair p50", result.pairs.p(0.50), "ms")
     report.figure("voltline StartTransaction p50", _p(result.start_latencies, 0.5), "ms")
     report.figure("voltline StopTransaction p50", _p(result.stop_latencies, 0.5), "ms")
+    report.figure("voltline server CPU per pair", result.pairs.cpu_ms_per_operation, "ms")
     report.figure("pairs acknowledged", result.acknowledged, "")
     report.figure("Completed rows in PostgreSQL", counts.get(COMPLETED, 0), "")
     report.figure("other rows", sum(counts.values()) - counts.get(COMPLETED, 0), "")
