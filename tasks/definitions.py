@@ -3,21 +3,13 @@ worker process's settings and database. Every job is safe to run twice or concur
 
 from __future__ import annotations
 
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import worker_process_init
 
 from domain.db import Database
-from domain.logs import configure_logging
 from domain.settings import Settings
 from tasks import app, dispatch, jobs
 
 _context: tuple[Database, Settings] | None = None
-
-
-@setup_logging.connect
-def _structured_logging(**_kwargs) -> None:
-    # Workers and beat log like the web process: LOG_LEVEL and LOG_FORMAT, key=value or JSON.
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
 
 
 @worker_process_init.connect
