@@ -61,6 +61,12 @@ class LiveServer:
             self._own_instance = tempfile.TemporaryDirectory(prefix="voltline-live-")
             given["INSTANCE_PATH"] = self._own_instance.name
         given.setdefault("JWT_SECRET_KEY", TEST_JWT_SECRET)
+        # Its own metrics folder: an in-process test app leaves PROMETHEUS_MULTIPROC_DIR in
+        # this process's environment (prometheus-client reads it there), and a server that
+        # inherited it would share (and empty) another's samples.
+        given.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", str(Path(given["INSTANCE_PATH"]) / "prometheus")
+        )
         given.setdefault("NODE_ID", f"live-{self.port}")
         self.env = {**os.environ, **given}
         self.instance_path = Path(given["INSTANCE_PATH"])

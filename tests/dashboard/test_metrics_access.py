@@ -80,3 +80,16 @@ def test_metric_samples_are_written_under_the_configured_folder(tmp_path, sqlite
     assert any(path.suffix == ".db" for path in folder.iterdir())
     boots = {s.labels["status"]: s.value for s in scraped["voltline_boot_notifications"].samples}
     assert boots["Pending"] == 1
+
+
+def test_server_start_empties_the_folder_of_an_earlier_runs_samples(tmp_path):
+    from web.metrics import empty_metrics_directory
+
+    settings = make_settings(tmp_path)
+    settings.metrics_directory.mkdir()
+    (settings.metrics_directory / "counter_4242.db").write_bytes(b"stale samples")
+
+    empty_metrics_directory(settings)
+
+    assert settings.metrics_directory.is_dir()
+    assert list(settings.metrics_directory.iterdir()) == []

@@ -78,6 +78,10 @@ async function renderCharger(name) {
   ]);
   view.renderChargerDetails(charger);
   view.renderChargerTransactions(transactions);
+  // Remote stop is nearly always for the session running now.
+  const stopInput = $('form[data-action="RemoteStopTransaction"] [name="transactionId"]');
+  const running = transactions.find((t) => t.status === "Active");
+  if (running && !stopInput.value) stopInput.value = running.id;
   view.renderStatusLog(statusLog);
   view.renderMessages(messages, state.messagePage, MESSAGE_PAGE_SIZE);
   $("#actions").hidden = !canCommand();
