@@ -3,8 +3,9 @@
 - Two Active transactions on one connector cannot both be charging: the older is a duplicate
   of the newer (same idTag and meterStart, started moments apart: a re-stamped retry), which is
   merged into it, or was superseded because its StopTransaction never came.
-- An Active transaction whose charger booted again after it started (power loss, reset), or
-  older than the maximum duration, is closed as Failed at its last known meter value.
+- An Active transaction whose charger booted again after it started (power loss, reset) and
+  no longer reports the connector charging, or older than the maximum duration, is closed as
+  Failed at its last known meter value.
 - A stopped session that was never finalised (its task was lost) is finalised.
 
 Every change writes a StatusLog row saying why, and is conditional on the row still being in
@@ -16,15 +17,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ocpp.v16.enums import Reason
-from sqlalchemy import func, select, update
+from ocpp.v16.enums import ChargePointStatus, Reason
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
+from domain.models import (
+    Charger,
+    Connector,
+    MeterValue,
+    StatusLog,
+    Transaction,
+    TransactionStatus,
+)
 from domain.services.sessions import finalize_session, register_samples
 
 # A re-stamped retry of a StartTransaction arrives within this of the original.
 DUPLICATE_WINDOW = timedelta(minutes=5)
+STILL_CHARGING = (
+    ChargePointStatus.charging.value,
+    ChargePointStatus.suspended_ev.value,
+    ChargePointStatus.suspended_evse.value,
+)
 # The normal path finalises a stopped session within seconds; give it this long first.
 FINALIZE_GRACE = timedelta(minutes=1)
 
@@ -142,10 +155,15 @@ def _stale_active(session, max_duration, boot_grace, now, limit):
     rebooted = session.execute(
         select(Transaction, Charger.last_boot_at)
         .join(Charger, Charger.id == Transaction.charger_id)
+        .join(Connector, Connector.id == Transaction.connector_id)
         .where(
             _active(),
-            Charger.last_boot_at > Transaction.start_time,
+            # Server times on both sides: a charger clock running behind cannot fake a boot.
+            Charger.last_boot_at > Transaction.created_at,
             Charger.last_boot_at < now - boot_grace,
+            # A charger that resent BootNotification but still reports the connector
+            # charging has not lost the session; the maximum duration still applies.
+            or_(Connector.ocpp_status.is_(None), Connector.ocpp_status.not_in(STILL_CHARGING)),
         )
         .order_by(Transaction.id)
         .limit(limit)

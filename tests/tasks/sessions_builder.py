@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain.clock import to_wire
-from domain.models import Charger
+from domain.models import Charger, Transaction
 from domain.services.chargers import create_charger
 from domain.services.meter_values import record_meter_values
+from domain.services.status import record_status_notification
 from domain.services.transactions import start_transaction, stop_transaction
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -28,6 +29,8 @@ def start(session, charger, *, at=T0, meter_start=0, tag="TAG-1", connector=1) -
         reservation_id=None,
         now=at,
     )
+    # The server received it when the charger stamped it (the row's default is the real now).
+    session.get(Transaction, started.transaction_id).created_at = at
     return started.transaction_id
 
 
@@ -58,4 +61,19 @@ def meter(session, charger, transaction_id, *entries: dict, connector=1) -> None
         connector_id=connector,
         ocpp_transaction_id=transaction_id,
         meter_values=list(entries),
+    )
+
+
+def connector_status(session, charger, status: str, *, at: datetime, connector=1) -> None:
+    record_status_notification(
+        session,
+        charger,
+        connector_id=connector,
+        status=status,
+        error_code="NoError",
+        info=None,
+        vendor_id=None,
+        vendor_error_code=None,
+        timestamp=at,
+        now=at,
     )

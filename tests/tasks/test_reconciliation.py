@@ -8,7 +8,15 @@ from sqlalchemy import select
 from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
 from domain.services.reconciliation import reconcile_transactions
 from tasks.jobs import run_job
-from tests.tasks.sessions_builder import T0, add_charger, meter, register, start, stop
+from tests.tasks.sessions_builder import (
+    T0,
+    add_charger,
+    connector_status,
+    meter,
+    register,
+    start,
+    stop,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -47,6 +55,26 @@ def test_session_of_a_charger_that_booted_again_is_failed_at_its_last_reading(db
     [(status, message)] = log_lines(db)
     assert status == "TransactionFailed"
     assert "booted again" in message and "last known meter value 14500 Wh" in message
+
+
+def test_a_charger_still_reporting_the_connector_charging_after_a_boot_keeps_its_session(db):
+    with db.unit_of_work() as session:
+        charger = add_charger(session, "CP-1")
+        transaction_id = start(session, charger)
+        session.get(Charger, charger.id).last_boot_at = T0 + HOUR
+        connector_status(session, charger, "Charging", at=T0 + HOUR + timedelta(seconds=5))
+    assert reconcile(db, now=T0 + 3 * HOUR)["closed"] == []
+    assert transaction(db, transaction_id).status == TransactionStatus.ACTIVE
+
+
+def test_a_charger_clock_running_behind_does_not_make_a_boot_look_later(db):
+    with db.unit_of_work() as session:
+        charger = add_charger(session, "CP-1")
+        session.get(Charger, charger.id).last_boot_at = T0
+        # Stamped 10 minutes before the boot by a slow clock, received after it.
+        transaction_id = start(session, charger, at=T0 - timedelta(minutes=10))
+        session.get(Transaction, transaction_id).created_at = T0 + timedelta(minutes=1)
+    assert reconcile(db, now=T0 + 3 * HOUR)["closed"] == []
 
 
 def test_a_boot_within_the_grace_period_leaves_the_session_for_its_stop(db):
