@@ -17,10 +17,10 @@ import argparse
 import asyncio
 import secrets
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.cli import run_cli, scenario_parser
 from bench.http import HttpConnection
 from bench.load import Throughput, close_fleet, open_fleet
 from bench.processes import CpuMeter, tree_pids
@@ -36,14 +36,9 @@ ANSWERS = {ACTION: {"status": "Accepted"}}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.commands", description=__doc__)
+    parser = scenario_parser("bench.commands", __doc__, timed=True, profile=True)
     parser.add_argument("--chargers", type=int, default=20, help="connected chargers")
     parser.add_argument("--clients", type=int, default=20, help="concurrent REST clients")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--log-level", default="INFO", help="server log level")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
@@ -170,10 +165,5 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run(args).print(as_json=args.json)
-
-
 if __name__ == "__main__":
-    main()
+    run_cli(run, parse_args)

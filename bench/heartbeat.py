@@ -12,28 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from contextlib import nullcontext
-from pathlib import Path
 
+from bench.cli import run_cli, scenario_parser
 from bench.load import Throughput, close_fleet, heartbeat_throughput, open_fleet
-from bench.processes import CpuMeter, start_baseline, tree_pids
+from bench.processes import CpuMeter, Target, baseline_server, tree_pids
 from bench.profile import profiled
 from bench.report import Report, progress
-from bench.voltline import Target, run_tag, voltline_server, voltline_target
-from tests.services import free_port
+from bench.voltline import run_tag, voltline_server, voltline_target
 
 BASELINES = ("bare", "chargepoint")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.heartbeat", description=__doc__)
+    parser = scenario_parser("bench.heartbeat", __doc__, timed=True, profile=True)
     parser.add_argument("--clients", type=int, default=100, help="concurrent chargers")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--log-level", default="INFO", help="server log level (all servers)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
@@ -60,12 +53,9 @@ def measure_all(args: argparse.Namespace, report: Report) -> dict[str, Throughpu
         report.started(tree_pids(target.pid))
         profile = profiled(target.pid, args.profile, "heartbeat", args.seconds + args.warmup)
         results["voltline"] = asyncio.run(drive(target, ids, args.seconds, args.warmup, profile))
-    log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
     for kind in BASELINES:
         progress(f"{kind} baseline: {args.clients} chargers, {args.seconds}s")
-        port = free_port()
-        with start_baseline(kind, port, log_dir, args.log_level) as process:
-            target = Target(kind, f"ws://127.0.0.1:{port}/ocpp", process.pid)
+        with baseline_server(kind, args.log_level) as target:
             report.started(tree_pids(target.pid))
             results[kind] = asyncio.run(drive(target, ids, args.seconds, args.warmup))
     return results
@@ -91,10 +81,5 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run(args).print(as_json=args.json)
-
-
 if __name__ == "__main__":
-    main()
+    run_cli(run, parse_args)

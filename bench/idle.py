@@ -17,22 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bench.cli import run_cli, scenario_parser
 from bench.load import Throughput, close_fleet, connect_all, heartbeat_every
-from bench.processes import start_baseline, tree_pids, tree_rss_kib
+from bench.processes import Target, baseline_server, tree_pids, tree_rss_kib
 from bench.report import Report, progress
 from bench.voltline import (
-    Target,
     raise_open_files_limit,
     run_tag,
     voltline_server,
     voltline_target,
 )
 from bench.wire import WireCharger
-from tests.services import free_port
 
 WARM = 20  # chargers connected before the memory baseline (first-use imports and caches)
 
@@ -52,19 +49,13 @@ class Capacity:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.idle",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = scenario_parser("bench.idle", __doc__, timed=False, profile=False, log_level="WARNING")
     parser.add_argument("--chargers", type=int, default=2000, help="chargers to connect")
     parser.add_argument("--steps", type=int, default=4, help="connection steps (memory points)")
     parser.add_argument("--interval", type=int, default=60, help="heartbeat interval, seconds")
     parser.add_argument("--hold", type=float, default=20.0, help="seconds to hold them all")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers")
     parser.add_argument("--parallel", type=int, default=100, help="handshakes at a time")
-    parser.add_argument("--log-level", default="WARNING", help="server log level")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser.parse_args(argv)
 
 
@@ -115,13 +106,9 @@ def run(args: argparse.Namespace) -> Report:
         report.started(tree_pids(target.pid))
         voltline = asyncio.run(fill(target, ids, args))
     progress(f"bare baseline: connecting {args.chargers} chargers")
-    port = free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
-    with start_baseline("bare", port, log_dir, args.log_level) as process:
-        report.started(tree_pids(process.pid))
-        bare = asyncio.run(
-            fill(Target("bare", f"ws://127.0.0.1:{port}/ocpp", process.pid), ids, args)
-        )
+    with baseline_server("bare", args.log_level) as target:
+        report.started(tree_pids(target.pid))
+        bare = asyncio.run(fill(target, ids, args))
     for name, result in (("voltline", voltline), ("bare", bare)):
         report.figure(f"{name} chargers held", result.held, "")
         report.figure(f"{name} refused or lost", result.refused + result.lost_while_holding, "")
@@ -142,10 +129,5 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run(args).print(as_json=args.json)
-
-
 if __name__ == "__main__":
-    main()
+    run_cli(run, parse_args)

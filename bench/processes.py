@@ -7,10 +7,15 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from domain.settings import PROJECT_ROOT
+from tests.services import free_port
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -149,14 +154,22 @@ class ManagedProcess:
         self.stop()
 
 
-def start_baseline(kind: str, port: int, log_dir: Path, log_level: str) -> ManagedProcess:
-    """A baseline server (bench.baselines) listening on `port`."""
+@dataclass(frozen=True)
+class Target:
+    """A server a scenario drives: where chargers connect, and which process to measure."""
+
+    name: str
+    base_url: str
+    pid: int
+
+
+@contextmanager
+def baseline_server(kind: str, log_level: str) -> Iterator[Target]:
+    """A baseline server (bench.baselines) on a free port, stopped when the block ends."""
+    port = free_port()
     argv = [sys.executable, "-m", "bench.baselines", kind, "--port", str(port)]
     argv += ["--log-level", log_level]
-    process = ManagedProcess(kind, argv, dict(os.environ), log_dir / f"{kind}.log")
-    try:
-        wait_for_port(port, 30, process.process)
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    with tempfile.TemporaryDirectory(prefix="voltline-bench-") as log_dir:
+        with ManagedProcess(kind, argv, dict(os.environ), Path(log_dir) / f"{kind}.log") as process:
+            wait_for_port(port, 30, process.process)
+            yield Target(kind, f"ws://127.0.0.1:{port}/ocpp", process.pid)

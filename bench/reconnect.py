@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bench.cli import run_cli, scenario_parser
 from bench.database import COMPLETED, transaction_counts
-from bench.load import close_fleet, open_fleet
-from bench.processes import CpuMeter, start_baseline, tree_pids
+from bench.load import BOOT, close_fleet, open_fleet
+from bench.processes import CpuMeter, Target, baseline_server, tree_pids
 from bench.report import Report, progress
 from bench.transactions import id_tag_of
-from bench.voltline import Target, raise_open_files_limit, run_tag, voltline_server, voltline_target
+from bench.voltline import raise_open_files_limit, run_tag, voltline_server, voltline_target
 from bench.wire import WireCharger
 from domain.clock import to_wire, utcnow
 from sim.stats import percentile
-from tests.services import free_port
-
-BOOT = {"chargePointVendor": "Voltline", "chargePointModel": "Bench"}
 
 
 @dataclass
@@ -54,10 +50,8 @@ class Storm:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.reconnect",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = scenario_parser(
+        "bench.reconnect", __doc__, timed=False, profile=False, log_level="WARNING"
     )
     parser.add_argument("--chargers", type=int, default=1000, help="chargers in the storm")
     parser.add_argument(
@@ -68,8 +62,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--parallel", type=int, default=1000, help="handshakes at a time")
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on the storm")
-    parser.add_argument("--log-level", default="WARNING", help="server log level")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser.parse_args(argv)
 
 
@@ -149,13 +141,9 @@ def run(args: argparse.Namespace) -> Report:
         voltline = asyncio.run(storm(target, ids, args))
         counts = transaction_counts(url)
     progress("bare baseline: the same storm")
-    port = free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix="voltline-bench-"))
-    with start_baseline("bare", port, log_dir, args.log_level) as process:
-        report.started(tree_pids(process.pid))
-        bare = asyncio.run(
-            storm(Target("bare", f"ws://127.0.0.1:{port}/ocpp", process.pid), ids, args)
-        )
+    with baseline_server("bare", args.log_level) as target:
+        report.started(tree_pids(target.pid))
+        bare = asyncio.run(storm(target, ids, args))
     for name, result in (("voltline", voltline), ("bare", bare)):
         report.figure(f"{name} all Accepted after", result.all_accepted_s, "s")
         report.figure(f"{name} half Accepted after", percentile(result.accepted_after, 0.5), "s")
@@ -186,10 +174,5 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run(args).print(as_json=args.json)
-
-
 if __name__ == "__main__":
-    main()
+    run_cli(run, parse_args)

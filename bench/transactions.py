@@ -15,14 +15,14 @@ import argparse
 import asyncio
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bench.cli import run_cli, scenario_parser
 from bench.database import COMPLETED, sql_pair_ceiling, transaction_counts
 from bench.load import Throughput, close_fleet, open_fleet
-from bench.processes import CpuMeter, tree_pids
+from bench.processes import CpuMeter, Target, tree_pids
 from bench.profile import profiled
 from bench.report import Report, progress
-from bench.voltline import Target, run_tag, voltline_server, voltline_target
+from bench.voltline import run_tag, voltline_server, voltline_target
 from bench.wire import WireCharger
 from domain.clock import to_wire, utcnow
 
@@ -39,13 +39,8 @@ class PairRun:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.transactions", description=__doc__)
+    parser = scenario_parser("bench.transactions", __doc__, timed=True, profile=True)
     parser.add_argument("--chargers", type=int, default=50, help="concurrent chargers")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--log-level", default="INFO", help="server log level")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--profile", type=Path, help="py-spy the Voltline worker into DIR")
     return parser.parse_args(argv)
 
 
@@ -149,10 +144,5 @@ def _p(samples: list[float], fraction: float) -> float:
     return Throughput(len(samples), 1, samples).p(fraction)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run(args).print(as_json=args.json)
-
-
 if __name__ == "__main__":
-    main()
+    run_cli(run, parse_args)

@@ -11,22 +11,13 @@ import resource
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import redis
 
 from bench.database import bench_database, create_fleet
+from bench.processes import Target
 from tests.live_server import LiveServer
 from tests.services import require_redis
-
-
-@dataclass(frozen=True)
-class Target:
-    """A server a scenario drives: where chargers connect, and which process to measure."""
-
-    name: str
-    base_url: str
-    pid: int
 
 
 def run_tag() -> str:
