@@ -46,8 +46,12 @@ async def _run(charger: SimulatedCharger, connector: Connector, session: Session
     await _set_status(charger, connector, ChargePointStatus.preparing)
     if not session.remote or charger.configuration.flag("AuthorizeRemoteTxRequests"):
         answer = await charger.call(call.Authorize(id_tag=session.id_tag))
-        if answer is None or answer.id_tag_info["status"] != AuthorizationStatus.accepted:
-            stats.count("sessions_not_authorized")
+        if answer is None:
+            stats.count("sessions_not_authorized_unanswered")
+            return
+        if answer.id_tag_info["status"] != AuthorizationStatus.accepted:
+            # e.g. ConcurrentTx: the central system sees this tag charging elsewhere.
+            stats.count(f"sessions_not_authorized_{answer.id_tag_info['status']}")
             return
     if session.stopped.is_set():
         stats.count("sessions_cancelled")
