@@ -31,6 +31,7 @@ from sim.connectors import Connector, Connectors, Session
 from sim.link import ChargerLink
 from sim.session import charge, meter_values
 from sim.stats import FleetStats
+from sim.waiting import cancel_and_wait, sleep_unless
 
 log = logging.getLogger("sim")
 
@@ -104,10 +105,10 @@ class SimulatedCharger:
                 if stop.is_set():
                     break
                 if self.rebooting:
-                    await _sleep_unless(stop, self.options.reboot_delay)
+                    await sleep_unless(stop, self.options.reboot_delay)
                     self.rebooting = False
                     continue
-                await _sleep_unless(stop, backoff + random.random())
+                await sleep_unless(stop, backoff + random.random())
                 backoff = min(backoff * 2, 30.0)
         finally:
             self._done.set()
@@ -297,23 +298,3 @@ class SimulatedCharger:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
-    """Cancel tasks and wait until they have ended.
-
-    Cancels again while one lives on: on Python 3.11 `asyncio.wait_for` swallows a
-    cancellation that arrives just as the awaited result does (gh-86296).
-    """
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=0.5)
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

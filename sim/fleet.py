@@ -7,8 +7,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.charger import ChargerOptions, SimulatedCharger, cancel_and_wait
+from sim.charger import ChargerOptions, SimulatedCharger
 from sim.stats import FleetStats
+from sim.waiting import cancel_and_wait
 
 
 @dataclass(frozen=True)
