@@ -51,6 +51,8 @@ def test_valid_payloads_have_no_violations():
     assert schema_violations("StatusNotification", {"connectorId": 0, "errorCode": "NoError",
                                                     "status": "Available"}) == []  # fmt: skip
     assert schema_violations("Heartbeat", {}) == []
+    huge_stop = {"transactionId": 2**40, "meterStop": 1, "timestamp": "2025-01-01T00:00:00Z"}
+    assert schema_violations("StopTransaction", huge_stop) == []
     assert schema_violations("LogStatusNotification", {"status": "Uploaded", "requestId": 3}) == []
     assert (
         schema_violations("StartTransaction", {**START, "timestamp": "2025-01-01T02:00:00+02:00"})

@@ -59,10 +59,14 @@ class OcppNode:
 
     def dispatch_outbox(self) -> None:
         """Hand background work recorded by the last unit of work to Celery (or run it
-        here when embedded). Imported late: the tasks package loads Celery."""
-        from tasks.dispatch import dispatch_pending
+        here when embedded). Imported late: the tasks package loads Celery. A failure
+        leaves the rows pending for the beat sweep; it never reaches the socket."""
+        try:
+            from tasks.dispatch import dispatch_pending
 
-        dispatch_pending(self.database, self.settings)
+            dispatch_pending(self.database, self.settings)
+        except Exception:  # noqa: BLE001
+            log.exception("outbox dispatch after answer failed; rows stay pending")
 
     def _opened(self, connection: ChargerConnection) -> None:
         name = connection.charger_name

@@ -2,8 +2,8 @@
 
 The schemas are the `ocpp` package's (OCPP 1.6 plus the security extension). On top of
 them we check `date-time` formats (jsonschema ignores formats by default), that every
-integer fits in 32 bits (as OCPP 2.0.1 defines `integer`; our columns are 32-bit) and
-the connector ranges the 1.6 text states but its schemas omit.
+integer fits in 32 bits (as OCPP 2.0.1 defines `integer`; our columns are 32-bit, except
+transaction ids: 64) and the connector ranges the 1.6 text states but its schemas omit.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from domain.clock import parse_timestamp
 from web.ocpp.errors import CallErrorCode
 
 SCHEMA_DIR = Path(ocpp.__file__).parent / "v16" / "schemas"
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT32 = (-(2**31), 2**31 - 1)
+# transactionIds are 64-bit columns: a stop for a strange id must be recorded, not refused.
+INT64_FIELDS = {"transactionId": (-(2**63), 2**63 - 1)}
 
 # Connector ranges from the 1.6 text: StartTransaction needs a real connector (> 0);
 # connector 0 means the charger itself in StatusNotification and MeterValues.
@@ -101,8 +103,9 @@ def _tighten_field(schema: dict, action: str, field_name: str) -> dict:
     if schema.get("type") != "integer":
         return schema
     schema = dict(schema)
-    schema.setdefault("minimum", INT32_MIN)
-    schema.setdefault("maximum", INT32_MAX)
+    lowest, highest = INT64_FIELDS.get(field_name, INT32)
+    schema.setdefault("minimum", lowest)
+    schema.setdefault("maximum", highest)
     if field_name == "connectorId" and action in CONNECTOR_MINIMUM:
         schema["minimum"] = max(schema["minimum"], CONNECTOR_MINIMUM[action])
     return schema
