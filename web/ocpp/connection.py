@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocpp.messages import MessageType
 from simple_websocket import ConnectionClosed
 
 from domain.models import Direction
 from web import metrics
 from web.ocpp.framing import (
+    UNPARSED,
     BadFrame,
     IgnoredFrame,
     IncomingCall,
@@ -156,7 +158,9 @@ class ChargerConnection:
             try:
                 if self.closed:
                     raise ConnectionLost("socket closed")
-                self._record_frame(Direction.OUT, 2, unique_id, action, payload, source)
+                self._record_frame(
+                    Direction.OUT, MessageType.Call, unique_id, action, payload, source
+                )
                 self.send(call_frame(unique_id, action, payload))
                 if not pending.done.wait(timeout):
                     raise CallTimeout(f"{action} {unique_id}: no answer in {timeout}s")
@@ -211,16 +215,18 @@ class ChargerConnection:
             self._log_event("bad frame", bad.unique_id, None, bad.code)
             metrics.record_ocpp_message(None, bad.code.value)
             self._record_frame(
-                Direction.IN, 0, bad.unique_id, None, _loggable(bad.parsed, text), "charger"
+                Direction.IN, UNPARSED, bad.unique_id, None, _loggable(bad.parsed, text), "charger"
             )
             error = [bad.code.value, bad.description, bad.details]
-            self._record_frame(Direction.OUT, 4, bad.unique_id, None, error, "charger")
+            self._record_frame(
+                Direction.OUT, MessageType.CallError, bad.unique_id, None, error, "charger"
+            )
             self.send(error_frame(bad.unique_id, *error))
             return
         except IgnoredFrame as ignored:
             self._log_event(str(ignored), None, None, "ignored")
             self._record_frame(
-                Direction.IN, 0, None, None, _loggable(ignored.parsed, text), "charger"
+                Direction.IN, UNPARSED, None, None, _loggable(ignored.parsed, text), "charger"
             )
             return
         if isinstance(message, IncomingCall):
@@ -235,10 +241,19 @@ class ChargerConnection:
         pending = self._pending.get(message.unique_id)
         action = pending.action if pending else None
         if isinstance(message, IncomingResult):
-            self._record_frame(Direction.IN, 3, message.unique_id, action, message.payload, "api")
+            self._record_frame(
+                Direction.IN,
+                MessageType.CallResult,
+                message.unique_id,
+                action,
+                message.payload,
+                "api",
+            )
         else:
             body = [message.code, message.description, message.details]
-            self._record_frame(Direction.IN, 4, message.unique_id, action, body, "api")
+            self._record_frame(
+                Direction.IN, MessageType.CallError, message.unique_id, action, body, "api"
+            )
         if pending is None or pending.done.is_set():
             self._log_event(
                 "answer to no pending call, ignored", message.unique_id, action, "ignored"
@@ -255,7 +270,9 @@ class ChargerConnection:
     def _refuse_binary(self, frame: bytes) -> None:
         """OCPP-J frames are JSON text; a binary frame closes the socket with 1003."""
         self._log_event("binary frame, closing", None, None, "closed 1003")
-        self._record_frame(Direction.IN, 0, None, None, {"binary_bytes": len(frame)}, "charger")
+        self._record_frame(
+            Direction.IN, UNPARSED, None, None, {"binary_bytes": len(frame)}, "charger"
+        )
         self.close(CLOSE_UNSUPPORTED_DATA, "OCPP-J frames must be text")
 
     def _fail_pending(self, error: CallFailed) -> None:

@@ -21,6 +21,8 @@ from ocpp.v16.enums import Action
 from web.ocpp.errors import DESCRIPTIONS, CallErrorCode, CallErrorReply
 
 UNREADABLE_ID = "-1"
+# The message type the message log gives a frame that could not be parsed.
+UNPARSED = 0
 KNOWN_ACTIONS = frozenset(action.value for action in Action)
 # The unique id of a CALL whose JSON is broken, where the start is still readable.
 _LEADING_CALL_ID = re.compile(r'^\s*\[\s*2\s*,\s*"((?:[^"\\]|\\.){1,64})"')

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
@@ -104,25 +105,20 @@ class CallHandler:
         broken = schema_violations(call.action, conf, response=True)
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
-        record_frame(
-            session,
-            charger_name=name,
-            direction=Direction.IN,
-            message_type=2,
-            unique_id=call.unique_id,
-            action=call.action,
-            payload=call.payload,
-            at=context.now,
-        )
-        record_frame(
-            session,
-            charger_name=name,
-            direction=Direction.OUT,
-            message_type=3,
-            unique_id=call.unique_id,
-            action=call.action,
-            payload=conf,
-        )
+        for direction, message_type, payload in (
+            (Direction.IN, MessageType.Call, call.payload),
+            (Direction.OUT, MessageType.CallResult, conf),
+        ):
+            record_frame(
+                session,
+                charger_name=name,
+                direction=direction,
+                message_type=message_type,
+                unique_id=call.unique_id,
+                action=call.action,
+                payload=payload,
+                at=context.now,
+            )
         return conf
 
     def _context(self, action: str) -> CallContext:
@@ -142,8 +138,12 @@ class CallHandler:
             log.warning("ocpp call refused", extra=_fields(name, call, error.code, started))
         metrics.record_ocpp_message(call.action, error.code.value, time.perf_counter() - started)
         body = [error.code.value, error.description, error.details]
-        self.record_frame(name, Direction.IN, 2, call.unique_id, call.action, call.payload)
-        self.record_frame(name, Direction.OUT, 4, call.unique_id, call.action, body)
+        self.record_frame(
+            name, Direction.IN, MessageType.Call, call.unique_id, call.action, call.payload
+        )
+        self.record_frame(
+            name, Direction.OUT, MessageType.CallError, call.unique_id, call.action, body
+        )
         return Reply(error_frame(call.unique_id, *body))
 
     def record_frame(
