@@ -182,3 +182,10 @@ def test_event_stream_takes_the_token_from_the_query_and_streams_events(app, cli
     assert chunk.startswith("event: charger\ndata: ")
     data = json.loads(chunk.split("data: ", 1)[1])
     assert (data["charger_id"], data["status"]) == ("CP-1", "Connected")
+
+
+def test_event_stream_of_zero_seconds_subscribes_and_ends(client, headers):
+    reply = client.get("/api/events?max_seconds=0", headers=headers[Role.VIEWER])
+
+    assert reply.status_code == 200
+    assert reply.get_data(as_text=True) == "retry: 2000\n: subscribed\n\n"

@@ -53,8 +53,11 @@ class EventQuerySchema(ma.Schema):
     )
     max_seconds = ma.fields.Integer(
         load_default=300,
-        validate=ma.validate.Range(min=1, max=3600),
-        metadata={"description": "Close the stream after this many seconds (clients reconnect)"},
+        validate=ma.validate.Range(min=0, max=3600),
+        metadata={
+            "description": "Close the stream after this many seconds (clients reconnect); "
+            "0 subscribes and closes at once"
+        },
     )
 
 
