@@ -304,3 +304,38 @@ def test_command_reaches_the_charger_and_ends_in_its_answer(
         assert command.sent_at is not None and command.completed_at >= command.sent_at
     if case.check is not None:
         case.check(cluster_db, charger_name, case.payload, live)
+
+
+@pytest.mark.parametrize(
+    ("action", "req_data", "sent_action", "sent_payload"),
+    [
+        (
+            "StartRemoteTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "SEED-TAG",
+                "timestamp": "2025-03-22T12:00:00Z",
+                "meterStart": 1000,
+            },
+            "RemoteStartTransaction",
+            {"connectorId": 1, "idTag": "SEED-TAG"},
+        ),
+        (
+            "StopRemoteTransaction",
+            {"transactionId": 1, "timestamp": "2025-03-22T14:00:00Z", "meterStop": 1050},
+            "RemoteStopTransaction",
+            {"transactionId": 1},
+        ),
+    ],
+)
+def test_original_send_command_remote_actions_reach_the_live_charger(
+    action, req_data, sent_action, sent_payload, api_a, charger_name, live
+):
+    reply = api_a.session.post(
+        f"{api_a.base}/api/chargers/{charger_name}/send-command/",
+        json={"command": {"action": action, "req_data": req_data}},
+        timeout=60,
+    )
+
+    assert (reply.status_code, reply.json()) == (200, {"status": "Accepted"})
+    assert [(a, p) for _, a, p in live.received][-1] == (sent_action, sent_payload)
