@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.models import Charger, Command, CommandStatus, new_uuid
+from domain.models import Charger, Command, CommandStatus, RegistrationStatus, new_uuid
 from domain.services.chargers import get_charger
 from domain.services.command_actions import command_action
 from domain.services.command_effects import apply_answer
@@ -48,8 +48,9 @@ def create_command(
     The payload must already have passed the action's OCPP 1.6 schema (the edge checks it).
     An idempotency key that was used before by the same requester returns that command and
     False, and nothing is written. Raises InvalidInput (not a central-system action, bad
-    queue TTL), NotFound (charger), Conflict (key used for a different command). A concurrent
-    duplicate key surfaces as an IntegrityError at flush; calling again finds the command.
+    queue TTL), NotFound (charger), Conflict (key used for a different command, or a charger
+    whose registration is Rejected). A concurrent duplicate key surfaces as an IntegrityError
+    at flush; calling again finds the command.
     """
     action = command_action(action_name)
     if action is None:
@@ -58,6 +59,10 @@ def create_command(
         raise InvalidInput("queue_ttl must be a positive number of seconds")
     scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"
     charger = get_charger(session, charger_name)
+    if charger.registration_status == RegistrationStatus.REJECTED:
+        # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
+        # BootNotification it rejected.
+        raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
     if scoped_key is not None:
         existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
         if existing is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.models import Command, CommandStatus, Transaction
+from domain.models import Command, CommandStatus, RegistrationStatus, Transaction
 from domain.queries.commands import list_commands
 from domain.queries.paging import PageRequest
 from domain.services.chargers import create_charger, get_charger
@@ -232,3 +232,10 @@ def test_rejected_remote_start_marks_nothing(db, charger):
         record_answer(session, command_id, {"status": "Rejected"})
 
     assert start(db, 1, "TAG", 0).type == "Charger"
+
+
+def test_rejected_charger_may_not_be_sent_commands(db, charger):
+    with db.unit_of_work() as session:
+        create_charger(session, "CP-REJ", registration_status=RegistrationStatus.REJECTED)
+    with pytest.raises(Conflict), db.unit_of_work() as session:
+        create_command(session, "CP-REJ", "Reset", RESET)
