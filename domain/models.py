@@ -178,8 +178,8 @@ class Transaction(Base):
     id_tag: Mapped[str] = mapped_column(String(20))
     start_time: Mapped[datetime]
     end_time: Mapped[datetime | None]
-    meter_start: Mapped[int]
-    meter_stop: Mapped[int | None]
+    meter_start: Mapped[int] = mapped_column(BigInteger)
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)
     energy_consumed_kwh: Mapped[float | None] = mapped_column("energy_consumed_kWh", Float)
     status: Mapped[str] = mapped_column(String(16), default=TransactionStatus.ACTIVE)
     type: Mapped[str] = mapped_column(String(16), default=TransactionType.CHARGER)

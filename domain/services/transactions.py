@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.clock import to_wire
+from domain.clock import to_wire, utcnow
 from domain.models import (
     Charger,
     ChargerEvent,
     ConnectorStatus,
+    StatusLog,
     Transaction,
     TransactionStatus,
 )
@@ -136,6 +137,8 @@ def stop_transaction(
     else:
         if transaction.status == TransactionStatus.ACTIVE:
             _close(session, transaction, meter_stop, timestamp, reason, id_tag)
+        elif transaction.status == TransactionStatus.FAILED:
+            _replace_reconciled_close(session, transaction, meter_stop, timestamp, reason, id_tag)
         record_meter_values(
             session,
             charger,
@@ -156,6 +159,7 @@ def _close(
     timestamp: datetime,
     reason: str | None,
     id_tag: str | None,
+    dedupe_suffix: str = "",
 ) -> None:
     transaction.end_time = timestamp
     transaction.meter_stop = meter_stop
@@ -172,7 +176,45 @@ def _close(
     )
     if connector.status == ConnectorStatus.OCCUPIED and still_busy is None:
         connector.status = ConnectorStatus.AVAILABLE
-    enqueue_task(session, FINALIZE_SESSION, str(transaction.id), transaction_id=transaction.id)
+    enqueue_task(
+        session,
+        FINALIZE_SESSION,
+        f"{transaction.id}{dedupe_suffix}",
+        transaction_id=transaction.id,
+    )
+
+
+def _replace_reconciled_close(
+    session: Session,
+    transaction: Transaction,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str | None,
+    id_tag: str | None,
+) -> None:
+    """The charger's own stop outranks the estimate reconciliation closed the session with.
+
+    Only the central system closes a session as Failed (power loss, reboot, overdue), at the
+    last meter value it knew; a StopTransaction arriving later (replayed after a reboot) holds
+    the real reading, so it replaces that estimate and the energy is computed again.
+    """
+    previous = f"{transaction.stop_reason} at {transaction.meter_stop} Wh"
+    transaction.finalized_at = None
+    transaction.energy_consumed_kwh = None
+    transaction.anomaly = None
+    _close(session, transaction, meter_stop, timestamp, reason, id_tag, dedupe_suffix=":late-stop")
+    session.add(
+        StatusLog(
+            charger_id=transaction.charger_id,
+            connector_id=transaction.connector.connector_id,
+            timestamp=utcnow(),
+            status="LateStopTransaction",
+            message=(
+                f"transaction {transaction.id}: the charger's StopTransaction ({meter_stop} Wh) "
+                f"replaced the reconciled close ({previous})"
+            ),
+        )
+    )
 
 
 def _record_unknown_stop(

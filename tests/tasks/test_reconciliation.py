@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
 from domain.services.reconciliation import reconcile_transactions
+from tasks.dispatch import dispatch_pending
 from tasks.jobs import run_job
 from tests.tasks.sessions_builder import (
     T0,
@@ -19,6 +20,7 @@ from tests.tasks.sessions_builder import (
 )
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def reconcile(db, now, **overrides):
@@ -161,3 +163,26 @@ def test_reconciling_twice_changes_the_rows_once(db):
     assert first == {"merged": [], "closed": [overdue], "finalized": [stopped]}
     assert second == {"merged": [], "closed": [], "finalized": []}
     assert log_lines(db) == lines
+
+
+def test_a_stop_replayed_after_reconciliation_replaces_the_estimate_and_is_finalised_again(
+    db, settings
+):
+    with db.unit_of_work() as session:
+        charger = add_charger(session, "CP-1")
+        transaction_id = start(session, charger, meter_start=10_000)
+        meter(session, charger, transaction_id, register(T0 + HOUR, "12000"))
+        session.get(Charger, charger.id).last_boot_at = T0 + 2 * HOUR
+    reconcile(db, now=T0 + 3 * HOUR)
+    assert transaction(db, transaction_id).energy_consumed_kwh == pytest.approx(2.0)
+    for _retry in range(2):
+        with db.unit_of_work() as session:
+            charger = session.scalar(select(Charger).where(Charger.name == "CP-1"))
+            stop(session, charger, transaction_id, meter_stop=16_000, at=T0 + 90 * MINUTE)
+        dispatch_pending(db, settings)
+    replayed = transaction(db, transaction_id)
+    assert replayed.status == TransactionStatus.COMPLETED
+    assert (replayed.meter_stop, replayed.end_time) == (16_000, T0 + 90 * MINUTE)
+    assert replayed.energy_consumed_kwh == pytest.approx(6.0)
+    statuses = [status for status, _message in log_lines(db)]
+    assert statuses.count("LateStopTransaction") == 1

@@ -28,7 +28,8 @@ NEVER = "2025-13-01T00:00:00Z"
         ("StartTransaction", {**START, "timestamp": NEVER}, PROPERTY),
         ("StartTransaction", {**START, "timestamp": "2025-01-01"}, PROPERTY),
         ("StartTransaction", {**START, "connectorId": 0}, PROPERTY),
-        ("StartTransaction", {**START, "meterStart": 2**31}, PROPERTY),
+        ("StartTransaction", {**START, "meterStart": 2**63}, PROPERTY),
+        ("StartTransaction", {**START, "connectorId": 2**31}, PROPERTY),
         ("StartTransaction", {**START, "colour": "red"}, "FormationViolation"),
         ("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"},
          PROPERTY),
@@ -94,3 +95,9 @@ def test_decimal_multiples_hold_for_float_payloads():
         },
     }  # fmt: skip
     assert schema_violations("SetChargingProfile", profile) == []
+
+
+def test_meter_registers_past_32_bits_are_recorded_not_refused():
+    assert schema_violations("StartTransaction", {**START, "meterStart": 2**31 + 5}) == []
+    stop = {"transactionId": 1, "meterStop": 2**40, "timestamp": "2025-01-01T01:00:00Z"}
+    assert schema_violations("StopTransaction", stop) == []

@@ -3,7 +3,8 @@
 The schemas are the `ocpp` package's (OCPP 1.6 plus the security extension). On top of
 them we check `date-time` formats (jsonschema ignores formats by default), that every
 integer fits in 32 bits (as OCPP 2.0.1 defines `integer`; our columns are 32-bit, except
-transaction ids: 64) and the connector ranges the 1.6 text states but its schemas omit.
+transaction ids and meter readings: 64) and the connector ranges the 1.6 text states but
+its schemas omit.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from web.ocpp.errors import CallErrorCode
 
 SCHEMA_DIR = Path(ocpp.__file__).parent / "v16" / "schemas"
 INT32 = (-(2**31), 2**31 - 1)
-# transactionIds are 64-bit columns: a stop for a strange id must be recorded, not refused.
-INT64_FIELDS = {"transactionId": (-(2**63), 2**63 - 1)}
+# 64-bit columns: a stop for a strange id, or a meter register past 2^31 Wh, is recorded.
+INT64 = (-(2**63), 2**63 - 1)
+INT64_FIELDS = {"transactionId": INT64, "meterStart": INT64, "meterStop": INT64}
 
 # Connector ranges from the 1.6 text: StartTransaction needs a real connector (> 0);
 # connector 0 means the charger itself in StatusNotification and MeterValues.
