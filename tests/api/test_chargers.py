@@ -46,6 +46,12 @@ def test_a_generated_key_is_40_characters_and_works(api, auth, seeded):
     assert len(key) == 40 and verify_secret(key, stored_key_hash(seeded, "CP-8"))
 
 
+def test_a_given_key_wins_over_generating_one(api, auth):
+    body = {"name": "CP-10", "authorization_key": KEY, "generate_authorization_key": True}
+    created = api.post("/api/chargers/", json=body, headers=auth("admin")).get_json()
+    assert created["authorization_key"] == KEY
+
+
 def test_a_charger_without_key_says_so(api, auth):
     created = api.post("/api/chargers/", json={"name": "CP-9"}, headers=auth("admin")).get_json()
     assert created["authorization_key"] is None and created["has_authorization_key"] is False
@@ -72,7 +78,7 @@ def test_bad_charger_bodies_are_422_and_change_nothing(api, auth, seeded):
         {"name": "x" * 49},
         {"name": "a/b"},
         {"name": "ok", "authorization_key": "short"},
-        {"name": "ok", "authorization_key": KEY, "generate_authorization_key": True},
+        {"name": "ok", "generate_authorization_key": 1},
         {"name": "ok", "registration_status": "Maybe"},
         {"name": "ok", "connector_ids": [0]},
         {"name": "ok", "unexpected": 1},

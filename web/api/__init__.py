@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from web.api import (
     chargers,
@@ -45,6 +46,18 @@ class VoltlineApi(Api):
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
+
+    def _register_pagination_header(self):
+        # X-Pagination holds JSON; OpenAPI says so with `content`, where flask-smorest's
+        # `schema` would mean the comma-separated form of an object header.
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata (total, total_pages, page, next_page, ...)",
+                "content": {"application/json": {"schema": PaginationMetadataSchema}},
+            },
+            lazy=True,
+        )
 
 
 def init_api(app: Flask) -> Api:

@@ -14,7 +14,7 @@ from domain.queries.chargers import charger_detail, connected_chargers, list_cha
 from domain.services import chargers as charger_service
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
-from web.api.fields import UTCDateTime, charger_name, one_of, text
+from web.api.fields import StrictBoolean, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
 
 blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description="Chargers.")
@@ -22,6 +22,8 @@ blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
 AUTHORIZATION_KEY = r"^[\x21-\x7e]+$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
+# GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
+CONNECTED = "connected"
 
 
 def authorization_key(**kwargs):
@@ -95,7 +97,9 @@ class ChargerQuerySchema(ma.Schema):
 
 
 class ChargerCreateSchema(ma.Schema):
-    name = charger_name(required=True, metadata={"description": "The charge point identity"})
+    name = charger_name(
+        required=True, reserved=CONNECTED, metadata={"description": "The charge point identity"}
+    )
     location = text(255, allow_none=True)
     registration_status = one_of(RegistrationStatus, load_default=RegistrationStatus.ACCEPTED)
     connector_ids = ma.fields.List(
@@ -106,14 +110,10 @@ class ChargerCreateSchema(ma.Schema):
     authorization_key = authorization_key(
         metadata={"description": "HTTP Basic password for the charger (security profile 1/2)"}
     )
-    generate_authorization_key = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Make a random AuthorizationKey"}
+    generate_authorization_key = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Make a random AuthorizationKey if none is given"},
     )
-
-    @ma.validates_schema
-    def one_key_source(self, data, **kwargs):
-        if data.get("authorization_key") and data.get("generate_authorization_key"):
-            raise ma.ValidationError("give authorization_key or generate_authorization_key")
 
 
 class ChargerUpdateSchema(ma.Schema):
@@ -150,7 +150,7 @@ class Chargers(MethodView):
     def post(self, body):
         """Register a charger, optionally with an AuthorizationKey (returned once)"""
         key = body.pop("authorization_key", None)
-        if body.pop("generate_authorization_key"):
+        if body.pop("generate_authorization_key") and key is None:
             key = generate_authorization_key()
         connector_ids = tuple(sorted(set(body.pop("connector_ids"))))
         with database().unit_of_work() as session:
@@ -160,7 +160,7 @@ class Chargers(MethodView):
             return NewCharger(charger_detail(session, body["name"]), key)
 
 
-@blp.route("/connected/")
+@blp.route(f"/{CONNECTED}/")
 class Connected(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ChargerSchema(many=True))
@@ -170,7 +170,7 @@ class Connected(MethodView):
             return connected_chargers(session)
 
 
-@blp.route("/<name(48):name>/")
+@blp.route(f"/<name(48, reserved='{CONNECTED}'):name>/")
 class ChargerDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ChargerSchema)
@@ -181,7 +181,7 @@ class ChargerDetail(MethodView):
             return charger_detail(session, name)
 
     @blp.requires(Role.ADMIN)
-    @blp.arguments(ChargerUpdateSchema)
+    @blp.arguments(ChargerUpdateSchema, required=False)
     @blp.response(HTTPStatus.OK, ChargerSchema)
     @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
     def patch(self, changes, name):
@@ -203,7 +203,7 @@ class ChargerDetail(MethodView):
 @blp.route("/<name(48):name>/authorization-key/")
 class AuthorizationKey(MethodView):
     @blp.requires(Role.ADMIN)
-    @blp.arguments(AuthorizationKeyInputSchema)
+    @blp.arguments(AuthorizationKeyInputSchema, required=False)
     @blp.response(HTTPStatus.OK, AuthorizationKeySchema)
     @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
     def post(self, body, name):

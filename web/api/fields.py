@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from werkzeug.routing import BaseConverter
 
@@ -42,9 +44,12 @@ def text(max_length: int, *, min_length: int = 0, pattern: str = NO_NUL, **kwarg
     )
 
 
-def name(max_length: int, **kwargs):
-    """A name that can be used in a URL; see NameConverter."""
-    return text(max_length, min_length=1, pattern=NAME, **kwargs)
+def name(max_length: int, *, reserved: str | None = None, **kwargs):
+    """A name that can be used in a URL (and is not `reserved`); see NameConverter."""
+    field = text(max_length, min_length=1, pattern=NAME, **kwargs)
+    if reserved:
+        field.validators.append(ma.validate.NoneOf([reserved]))
+    return field
 
 
 def charger_name(**kwargs):
@@ -57,13 +62,30 @@ def one_of(choices, **kwargs):
 
 
 class NameConverter(BaseConverter):
-    """`<name(N):x>` in a route: what `name(N)` accepts, anything else is a 404."""
+    """`<name(N):x>` in a route: what `name(N)` accepts, anything else is a 404.
 
-    def __init__(self, url_map, max_length: int):
+    `<name(N, reserved='word'):x>` leaves `word` to a sibling route such as `connected/`,
+    so that path answers only for the methods it has (and its Allow header says so)."""
+
+    def __init__(self, url_map, max_length: int, reserved: str | None = None):
         super().__init__(url_map)
         self.max_length = max_length
-        self.regex = rf"[^/\x00-\x1f\x7f]{{1,{max_length}}}"
+        self.reserved = reserved
+        not_reserved = f"(?!{re.escape(reserved)}$)" if reserved else ""
+        self.regex = not_reserved + rf"[^/\x00-\x1f\x7f]{{1,{max_length}}}"
 
 
 def name_parameter(converter: NameConverter) -> dict:
-    return {"type": "string", "minLength": 1, "maxLength": converter.max_length, "pattern": NAME}
+    schema = {"type": "string", "minLength": 1, "maxLength": converter.max_length, "pattern": NAME}
+    if converter.reserved:
+        schema["not"] = {"enum": [converter.reserved]}
+    return schema
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean also takes 1, "yes", "on"...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

@@ -84,7 +84,7 @@ class IdTagDetail(MethodView):
             return id_tag_service.get_id_tag(session, tag)
 
     @blp.requires(Role.ADMIN)
-    @blp.arguments(IdTagUpdateSchema)
+    @blp.arguments(IdTagUpdateSchema, required=False)
     @blp.response(HTTPStatus.OK, IdTagSchema)
     @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
     def patch(self, changes, tag):

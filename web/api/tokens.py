@@ -85,7 +85,7 @@ class Refresh(MethodView):
 @blp.route("/revoke/")
 class Revoke(MethodView):
     @jwt_required(verify_type=False)
-    @blp.arguments(RevokeSchema)
+    @blp.arguments(RevokeSchema, required=False)
     @blp.response(HTTPStatus.OK, RevokedSchema)
     @blp.alt_response(HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED")
     @blp.alt_response(HTTPStatus.FORBIDDEN, "FORBIDDEN")

@@ -24,6 +24,10 @@ blp = ApiBlueprint(
 )
 
 
+# GET /api/users/me/ is the caller, so no user has this name.
+ME = "me"
+
+
 def password_field(**kwargs):
     return text(1024, min_length=8, load_only=True, **kwargs)
 
@@ -35,7 +39,7 @@ class UserSchema(ma.Schema):
 
 
 class UserCreateSchema(ma.Schema):
-    username = name(USERNAME_LENGTH, required=True)
+    username = name(USERNAME_LENGTH, required=True, reserved=ME)
     password = password_field(required=True)
     role = one_of(Role, load_default=Role.VIEWER)
 
@@ -69,7 +73,7 @@ class Users(MethodView):
             return user_service.create_user(session, **body)
 
 
-@blp.route("/me/")
+@blp.route(f"/{ME}/")
 class Me(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, UserSchema)
@@ -78,7 +82,7 @@ class Me(MethodView):
         return current_user
 
 
-@blp.route("/<name(150):name>/")
+@blp.route(f"/<name(150, reserved='{ME}'):name>/")
 class UserDetail(MethodView):
     @blp.requires(Role.ADMIN)
     @blp.response(HTTPStatus.OK, UserSchema)
@@ -89,7 +93,7 @@ class UserDetail(MethodView):
             return user_service.get_user(session, name)
 
     @blp.requires(Role.ADMIN)
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema, required=False)
     @blp.response(HTTPStatus.OK, UserSchema)
     @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
     @blp.alt_response(HTTPStatus.CONFLICT, "CONFLICT")
