@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,11 +29,20 @@ def ensure_user(session: Session, username: str, password: str, role: str = Role
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    """The user whose password matches; raises PermissionDenied otherwise."""
+    """The user whose password matches; raises PermissionDenied otherwise.
+
+    An unknown username costs the same hashing as a wrong password, so response times do
+    not tell which usernames exist."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not verify_secret(password, user.password_hash):
+    matches = verify_secret(password, user.password_hash if user else _unknown_user_hash())
+    if user is None or not matches:
         raise PermissionDenied("no active account found with the given credentials")
     return user
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_secret(secrets.token_hex(16))
 
 
 def find_user_by_id(session: Session, user_id: int) -> User | None:
