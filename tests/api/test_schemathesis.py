@@ -79,7 +79,7 @@ def end_event_stream_at_once(case) -> None:
     close), so each stream ends at once; an invalid one is left to be refused."""
     query = dict(case.query or {})
     value = str(query.get("max_seconds", 0))  # generated as a number or as query text
-    if value.isdigit() and int(value) <= 3600:
+    if value.isascii() and value.isdigit() and int(value) <= 3600:
         case.query = {**query, "max_seconds": 0}
 
 
