@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from domain.models import Charger, RegistrationStatus
@@ -52,3 +53,14 @@ def registration_answer(
 def record_heartbeat(charger: Charger, now: datetime) -> None:
     """Note that the charger is alive."""
     charger.last_heartbeat = now
+
+
+def record_heartbeat_of(session: Session, charger_name: str, now: datetime) -> bool:
+    """Note that charger `charger_name` is alive and heard from now, in one UPDATE (no ORM
+    object loaded); False when no such charger is registered. Commits nothing."""
+    changed = session.execute(
+        update(Charger.__table__)
+        .where(Charger.__table__.c.name == charger_name)
+        .values(last_heartbeat=now, last_communication=now)
+    ).rowcount
+    return changed > 0

@@ -158,6 +158,14 @@ ANSWERS: dict[str, Answer] = {
 CHARGER_ACTIONS = frozenset(ANSWERS)
 
 
+def answer_heartbeat(session: Session, charger_name: str, context: CallContext) -> Payload | None:
+    """Heartbeat.conf for charger `charger_name` without loading it (the hot path: one
+    UPDATE of its last heartbeat and communication); None when it is not registered."""
+    if not boot.record_heartbeat_of(session, charger_name, context.now):
+        return None
+    return {"currentTime": to_wire(context.now)}
+
+
 def answer_charger_call(
     session: Session, charger: Charger, action: str, payload: Payload, context: CallContext
 ) -> Payload:

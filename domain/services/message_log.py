@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
 from domain.models import Direction, OcppMessage
 
 
-def record_frame(
-    session: Session,
+def frame_row(
     *,
     charger_name: str,
     direction: Direction,
@@ -22,18 +22,28 @@ def record_frame(
     payload: Any,
     source: str = "charger",
     at: datetime | None = None,
-) -> None:
-    """Add one frame to the log (not flushed). `payload` is the parsed JSON, or the raw
+) -> dict[str, Any]:
+    """One message-log row as column values. `payload` is the parsed JSON, or the raw
     text of a frame that could not be parsed; `message_type` 0 marks such a frame."""
-    session.add(
-        OcppMessage(
-            charger_name=charger_name,
-            direction=direction,
-            message_type=message_type,
-            unique_id=unique_id[:64] if isinstance(unique_id, str) else None,
-            action=action[:64] if isinstance(action, str) else None,
-            payload=payload,
-            source=source,
-            created_at=at or utcnow(),
-        )
-    )
+    return {
+        "charger_name": charger_name,
+        "direction": direction,
+        "message_type": message_type,
+        "unique_id": unique_id[:64] if isinstance(unique_id, str) else None,
+        "action": action[:64] if isinstance(action, str) else None,
+        "payload": payload,
+        "source": source,
+        "created_at": at or utcnow(),
+    }
+
+
+def record_frame(session: Session, **frame: Any) -> None:
+    """Add one frame (the arguments of `frame_row`) to the log (not flushed)."""
+    session.add(OcppMessage(**frame_row(**frame)))
+
+
+def record_frames(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert `frame_row` rows now, in one statement, in the session's transaction (a
+    Core insert: no ORM objects, nothing left for the flush). Commits nothing."""
+    if rows:
+        session.execute(insert(OcppMessage.__table__), rows)

@@ -22,9 +22,9 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.models import Direction, TaskOutbox
-from domain.services.charger_calls import CallContext, answer_charger_call
+from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
-from domain.services.message_log import record_frame
+from domain.services.message_log import frame_row, record_frame, record_frames
 from domain.settings import Settings
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
@@ -98,27 +98,38 @@ class CallHandler:
     def _answer_in(
         self, session: Session, name: str, call: IncomingCall, context: CallContext
     ) -> dict[str, Any]:
-        charger = find_charger(session, name)
-        if charger is None:
+        if call.action == Action.heartbeat:
+            conf = answer_heartbeat(session, name, context)
+        else:
+            charger = find_charger(session, name)
+            conf = (
+                None
+                if charger is None
+                else answer_charger_call(session, charger, call.action, call.payload, context)
+            )
+        if conf is None:
             raise CallErrorReply(CallErrorCode.SECURITY_ERROR, f"{name} is no longer registered")
-        conf = answer_charger_call(session, charger, call.action, call.payload, context)
         broken = schema_violations(call.action, conf, response=True)
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
-        for direction, message_type, payload in (
-            (Direction.IN, MessageType.Call, call.payload),
-            (Direction.OUT, MessageType.CallResult, conf),
-        ):
-            record_frame(
-                session,
-                charger_name=name,
-                direction=direction,
-                message_type=message_type,
-                unique_id=call.unique_id,
-                action=call.action,
-                payload=payload,
-                at=context.now,
-            )
+        record_frames(
+            session,
+            [
+                frame_row(
+                    charger_name=name,
+                    direction=direction,
+                    message_type=message_type,
+                    unique_id=call.unique_id,
+                    action=call.action,
+                    payload=payload,
+                    at=context.now,
+                )
+                for direction, message_type, payload in (
+                    (Direction.IN, MessageType.Call, call.payload),
+                    (Direction.OUT, MessageType.CallResult, conf),
+                )
+            ],
+        )
         return conf
 
     def _context(self, action: str) -> CallContext:
