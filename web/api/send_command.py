@@ -20,6 +20,7 @@ import marshmallow as ma
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
+from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
 
 from domain.clock import utcnow
@@ -44,7 +45,6 @@ blp = ApiBlueprint(
 )
 
 API_SOURCE = "api"
-CALL, CALL_RESULT = 2, 3
 
 Payload = dict[str, Any]
 CommandHandler = Callable[[str, str, Payload], Payload]
@@ -74,7 +74,7 @@ def run_as_charger(charger_name: str, action: str, req_data: Payload) -> Payload
             session,
             **frame,
             direction=Direction.IN,
-            message_type=CALL,
+            message_type=MessageType.Call,
             action=action,
             payload=req_data,
             at=now,
@@ -84,7 +84,7 @@ def run_as_charger(charger_name: str, action: str, req_data: Payload) -> Payload
             session,
             **frame,
             direction=Direction.OUT,
-            message_type=CALL_RESULT,
+            message_type=MessageType.CallResult,
             action=action,
             payload=conf,
             at=now,
