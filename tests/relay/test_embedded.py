@@ -4,9 +4,10 @@ on a real gunicorn server with a live charger: answers, async mode, idempotency,
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from domain.db import Database
-from domain.models import Role
+from domain.models import OcppMessage, Role
 from domain.services.users import ensure_user
 from tests.live_server import LiveServer
 from tests.ocpp_client import eventually, register_charger
@@ -50,6 +51,22 @@ def test_in_process_relay_delivers_and_records_the_answer(server, api, db):
 
         assert (reply.status_code, reply.json()["status"]) == (200, "Accepted")
         assert (reply.json()["id"], "Reset", RESET) in charger.received
+
+
+def test_an_answered_command_logs_its_call_and_result_once_each(server, api, db):
+    name = register_charger(db, "embedded-log")
+    with LiveCharger(server.ws_url(name), name):
+        command_id = api.command(name, "Reset", RESET).json()["id"]
+    with db.unit_of_work() as session:
+        frames = session.execute(
+            select(OcppMessage.direction, OcppMessage.message_type, OcppMessage.payload)
+            .where(OcppMessage.unique_id == command_id)
+            .order_by(OcppMessage.id)
+        ).all()
+    assert [tuple(frame) for frame in frames] == [
+        ("out", 2, RESET),
+        ("in", 3, {"status": "Accepted"}),
+    ]
 
 
 def test_async_command_is_answered_202_and_finishes_later(server, api, db):

@@ -114,6 +114,26 @@ def test_call_sends_the_call_and_returns_the_matching_result(live):
     ]
 
 
+def test_a_call_with_record_false_leaves_the_call_and_its_result_to_the_caller(live):
+    connection, ws, frames, _ = live
+    outcome = call_in_background(connection, timeout=WAIT, record=False)
+    assert ws.sent.get(timeout=WAIT) == [2, "cmd-1", "Reset", {"type": "Soft"}]
+    ws.inbox.put('[3,"cmd-1",{"status":"Accepted"}]')
+    assert outcome.get(timeout=WAIT).payload == {"status": "Accepted"}
+    # A late duplicate answer has no waiting call: the connection logs that one itself.
+    ws.inbox.put('[3,"cmd-1",{"status":"Rejected"}]')
+    assert eventually(lambda: [frame[:4] for frame in frames]) == [("in", 3, "cmd-1", None)]
+
+
+def test_a_call_error_to_a_call_with_record_false_is_still_logged(live):
+    connection, ws, frames, _ = live
+    outcome = call_in_background(connection, timeout=WAIT, record=False)
+    ws.sent.get(timeout=WAIT)
+    ws.inbox.put('[4,"cmd-1","NotSupported","no reset here",{}]')
+    assert isinstance(outcome.get(timeout=WAIT), CallErrorReceived)
+    assert [frame[:4] for frame in frames] == [("in", 4, "cmd-1", "Reset")]
+
+
 def test_a_call_error_is_raised_with_its_code(live):
     connection, ws, _, _ = live
     outcome = call_in_background(connection, timeout=WAIT)

@@ -69,6 +69,8 @@ class ConnectionLost(CallFailed):
 @dataclass
 class _PendingCall:
     action: str
+    # True when the caller logs the CALL and a CALLRESULT itself (see `call(record=...)`).
+    caller_records: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     outcome: CallResultMessage | CallFailed | None = None
 
@@ -123,6 +125,8 @@ class ChargerConnection:
         # OCPP-J allows one outstanding CALL per direction: our calls queue here.
         self._call_lock = threading.Lock()
         self._pending: dict[str, _PendingCall] = {}
+        # Guards handing an answer to its waiting call against that call timing out.
+        self._pending_lock = threading.Lock()
         self._closed = threading.Event()
 
     @property
@@ -144,28 +148,37 @@ class ChargerConnection:
         unique_id: str,
         timeout: float,
         source: str = "api",
+        record: bool = True,
     ) -> CallResultMessage:
         """Send `[2, unique_id, action, payload]` and wait for the charger's answer.
 
         Returns the CALLRESULT; raises CallErrorReceived, CallTimeout (waiting for an
-        earlier call counts against `timeout`) or ConnectionLost. Both frames are logged.
+        earlier call counts against `timeout`) or ConnectionLost. Both frames are logged;
+        with `record=False` the caller has logged the CALL and logs the CALLRESULT it gets
+        back (in the unit of work that records the outcome), while a CALLERROR or an answer
+        arriving after the timeout is still logged here.
         """
         if not self._call_lock.acquire(timeout=timeout):
             raise CallTimeout(f"{action} {unique_id}: an earlier call is still waiting")
         try:
-            pending = _PendingCall(action)
-            self._pending[unique_id] = pending
+            pending = _PendingCall(action, caller_records=not record)
+            with self._pending_lock:
+                self._pending[unique_id] = pending
             try:
                 if self.closed:
                     raise ConnectionLost("socket closed")
-                self._record_frame(
-                    Direction.OUT, MessageType.Call, unique_id, action, payload, source
-                )
+                if record:
+                    self._record_frame(
+                        Direction.OUT, MessageType.Call, unique_id, action, payload, source
+                    )
                 self.send(call_frame(unique_id, action, payload))
-                if not pending.done.wait(timeout):
-                    raise CallTimeout(f"{action} {unique_id}: no answer in {timeout}s")
+                pending.done.wait(timeout)
             finally:
-                self._pending.pop(unique_id, None)
+                with self._pending_lock:
+                    self._pending.pop(unique_id, None)
+            # Checked after the pop: an answer handed over meanwhile is not lost.
+            if not pending.done.is_set():
+                raise CallTimeout(f"{action} {unique_id}: no answer in {timeout}s")
             if isinstance(pending.outcome, CallFailed):
                 raise pending.outcome
             return pending.outcome
@@ -238,7 +251,17 @@ class ChargerConnection:
             self._resolve(message)
 
     def _resolve(self, message: IncomingResult | IncomingError) -> None:
-        pending = self._pending.get(message.unique_id)
+        with self._pending_lock:
+            pending = self._pending.get(message.unique_id)
+            if (
+                pending is not None
+                and pending.caller_records
+                and isinstance(message, IncomingResult)
+                and not pending.done.is_set()
+            ):
+                # The waiting caller logs this CALLRESULT with the command's outcome.
+                self._settle(pending, message)
+                return
         action = pending.action if pending else None
         if isinstance(message, IncomingResult):
             self._record_frame(
@@ -254,11 +277,16 @@ class ChargerConnection:
             self._record_frame(
                 Direction.IN, MessageType.CallError, message.unique_id, action, body, "api"
             )
-        if pending is None or pending.done.is_set():
-            self._log_event(
-                "answer to no pending call, ignored", message.unique_id, action, "ignored"
-            )
-            return
+        with self._pending_lock:
+            # Looked up again: the call may have timed out while the frame was logged.
+            pending = self._pending.get(message.unique_id)
+            if pending is not None and not pending.done.is_set():
+                self._settle(pending, message)
+                return
+        self._log_event("answer to no pending call, ignored", message.unique_id, action, "ignored")
+
+    @staticmethod
+    def _settle(pending: _PendingCall, message: IncomingResult | IncomingError) -> None:
         if isinstance(message, IncomingResult):
             pending.outcome = CallResultMessage(message.unique_id, pending.action, message.payload)
         else:
@@ -276,10 +304,11 @@ class ChargerConnection:
         self.close(CLOSE_UNSUPPORTED_DATA, "OCPP-J frames must be text")
 
     def _fail_pending(self, error: CallFailed) -> None:
-        for pending in list(self._pending.values()):
-            if not pending.done.is_set():
-                pending.outcome = error
-                pending.done.set()
+        with self._pending_lock:
+            for pending in self._pending.values():
+                if not pending.done.is_set():
+                    pending.outcome = error
+                    pending.done.set()
 
     def _log_event(self, event: str, unique_id, action, outcome) -> None:
         log.warning(

@@ -8,9 +8,12 @@ import threading
 import weakref
 from typing import Any
 
+from ocpp.messages import MessageType
+
 from domain.db import Database
-from domain.models import CommandStatus
+from domain.models import CommandStatus, Direction
 from domain.services.commands import get_command, queue_command, queued_commands
+from domain.services.message_log import frame_row
 from domain.settings import Settings
 from web.ocpp.connection import (
     CallErrorReceived,
@@ -124,12 +127,23 @@ class NodeRelay:
         payload: dict[str, Any],
         reply_to: str | None,
     ) -> bool:
-        """Claim, send, wait, record; False when the command was not ours to send."""
-        if not self._outcomes.claim(command_id, reply_to):
+        """Claim, send, wait, record; False when the command was not ours to send. The
+        CALL is logged with the claim and the CALLRESULT with the outcome (one unit of work
+        each)."""
+        call_frame = _frame(
+            connection, MessageType.Call, Direction.OUT, command_id, action, payload
+        )
+        # A socket already closed gets no CALL (see `call`): none is logged then.
+        logged = [] if connection.closed else [call_frame]
+        if not self._outcomes.claim(command_id, reply_to, logged):
             return False
         try:
             result = connection.call(
-                action, payload, unique_id=command_id, timeout=self._settings.command_timeout
+                action,
+                payload,
+                unique_id=command_id,
+                timeout=self._settings.command_timeout,
+                record=False,
             )
         except CallErrorReceived as error:
             self._outcomes.finish(
@@ -157,6 +171,16 @@ class NodeRelay:
                 result.payload,
                 reply_to,
                 [f"{violation.path}: {violation.message}" for violation in violations],
+                [
+                    _frame(
+                        connection,
+                        MessageType.CallResult,
+                        Direction.IN,
+                        command_id,
+                        action,
+                        result.payload,
+                    )
+                ],
             )
         return True
 
@@ -178,6 +202,25 @@ class NodeRelay:
                 return False
             waited += 0.05
         return True
+
+
+def _frame(
+    connection: ChargerConnection,
+    message_type: MessageType,
+    direction: Direction,
+    command_id: str,
+    action: str,
+    payload: Any,
+) -> dict[str, Any]:
+    return frame_row(
+        charger_name=connection.charger_name,
+        direction=direction,
+        message_type=message_type,
+        unique_id=command_id,
+        action=action,
+        payload=payload,
+        source="api",
+    )
 
 
 def _sweep_while_alive(node_ref: weakref.ref, stopped: threading.Event) -> None:

@@ -19,6 +19,7 @@ from domain.services.commands import (
     record_answer,
     record_outcome,
 )
+from domain.services.message_log import record_frames
 from web.metrics import record_command_outcome
 from web.relay.events import command_event
 from web.relay.transport import RelayTransport
@@ -31,12 +32,17 @@ class Outcomes:
         self._database = database
         self._transport = transport
 
-    def claim(self, command_id: str, reply_to: str | None = None) -> bool:
-        """Mark the command Sent before its CALL goes out; False (and the waiter told the
-        command's current status) when it is not there to be sent: already sent elsewhere,
-        expired, or finished."""
+    def claim(
+        self, command_id: str, reply_to: str | None = None, frames: Sequence[dict] = ()
+    ) -> bool:
+        """Mark the command Sent before its CALL goes out, logging `frames` (message-log
+        rows: the CALL) in the same unit of work; False (nothing logged, and the waiter
+        told the command's current status) when it is not there to be sent: already sent
+        elsewhere, expired, or finished."""
         with self._database.unit_of_work() as session:
             claimed = claim_for_sending(session, command_id)
+            if claimed:
+                record_frames(session, list(frames))
             status = None if claimed else get_command(session, command_id).status
         if not claimed:
             self.notify(command_id, status, reply_to)
@@ -71,14 +77,18 @@ class Outcomes:
         response: Any,
         reply_to: str | None = None,
         violations: Sequence[str] = (),
+        frames: Sequence[dict] = (),
     ) -> str:
-        """Record the charger's CALLRESULT and its side effects; see `finish`. Should keeping
-        the side effects fail, the answer is still recorded, without them."""
+        """Record the charger's CALLRESULT and its side effects, and log `frames`
+        (message-log rows: the CALLRESULT) in the same unit of work; see `finish`. Should
+        keeping the side effects fail, the answer is still recorded (and logged), without
+        them."""
         try:
             return self._record(
                 command_id,
                 reply_to,
                 lambda session: record_answer(session, command_id, response, violations=violations),
+                frames,
             )
         except SQLAlchemyError as error:
             log.exception("answer's side effects not kept", extra={"unique_id": command_id})
@@ -93,6 +103,7 @@ class Outcomes:
                     violations=violations,
                     effects_failed=reason,
                 ),
+                frames,
             )
 
     def notify(self, command_id: str, status: str, reply_to: str | None) -> None:
@@ -114,8 +125,10 @@ class Outcomes:
         command_id: str,
         reply_to: str | None,
         write: Callable[[Session], Command | None],
+        frames: Sequence[dict] = (),
     ) -> str:
         with self._database.unit_of_work() as session:
+            record_frames(session, list(frames))
             recorded = write(session)
             command = recorded or get_command(session, command_id)
         if recorded is not None:
