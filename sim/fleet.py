@@ -91,9 +91,20 @@ class Fleet:
             await asyncio.sleep(random.expovariate(self.options.session_rate))
             candidates = [charger for charger in self.chargers if charger.accepted.is_set()]
             random.shuffle(candidates)
-            tag = random.choice(self.options.id_tags)
+            # A driver's card charges one car at a time: a tag already in a session would
+            # rightly be answered ConcurrentTx, so only free tags arrive.
+            free_tags = sorted(set(self.options.id_tags) - self._tags_in_use())
+            if not free_tags:
+                self.stats.count("sessions_without_free_id_tag")
+                continue
+            tag = random.choice(free_tags)
             if not any(charger.start_local_session(tag) for charger in candidates):
                 self.stats.count("sessions_without_free_connector")
+
+    def _tags_in_use(self) -> set[str]:
+        return {
+            session.id_tag for charger in self.chargers for session in charger.connectors.sessions()
+        }
 
     async def _progress(self, started: float) -> None:
         if self.options.progress_interval <= 0:
