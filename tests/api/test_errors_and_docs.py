@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.api.conftest import assert_error
 
 
@@ -44,7 +46,17 @@ def test_spec_and_swagger_ui_need_no_token(api):
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     docs = api.get("/api/docs")
     assert docs.status_code == 200 and docs.mimetype == "text/html"
-    assert "/api/openapi.json" in docs.get_data(as_text=True)
+    page = docs.get_data(as_text=True)
+    assert "/api/openapi.json" in page
+
+
+def test_swagger_ui_assets_are_served_locally_not_from_a_cdn(api):
+    page = api.get("/api/docs").get_data(as_text=True)
+    assert "://" not in page.split("<body>")[0]
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', page):
+        response = api.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.get_data()) > 1000, asset
 
 
 def test_every_operation_documents_its_errors_with_the_error_schema(api):

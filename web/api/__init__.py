@@ -16,6 +16,7 @@ from web.api import (
     messages,
     send_command,
     status_logs,
+    swagger_assets,
     tokens,
     transactions,
     users,
@@ -38,7 +39,6 @@ BLUEPRINTS = (
     id_tags.blp,
     users.blp,
 )
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
 
 class VoltlineApi(Api):
@@ -69,7 +69,7 @@ def init_api(app: Flask) -> Api:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        OPENAPI_SWAGGER_UI_URL=swagger_assets.ASSETS_URL,
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Operator API of the Voltline OCPP 1.6J central system. "
@@ -85,6 +85,7 @@ def init_api(app: Flask) -> Api:
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     register_error_handlers(app, jwt)
+    app.register_blueprint(swagger_assets.blueprint)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     return api
