@@ -13,8 +13,7 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.services.charger_calls import CHARGER_ACTIONS
-from domain.services.chargers import find_charger
-from domain.services.status import mark_connected, mark_disconnected
+from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
 from web import metrics
 from web.ocpp.connection import ChargerConnection, ConnectionMap
@@ -75,9 +74,7 @@ class OcppNode:
             previous.close(reason=REPLACED)
         self._presence_call("claim", name)
         with self.database.unit_of_work() as session:
-            charger = find_charger(session, name)
-            if charger is not None:
-                mark_connected(session, charger, utcnow(), self.settings.node_id)
+            socket_opened(session, name, utcnow(), self.settings.node_id)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
         _run_hooks(self.connections.on_open, connection)
@@ -98,9 +95,7 @@ class OcppNode:
         reason = _close_reason(connection)
         try:
             with self.database.unit_of_work() as session:
-                charger = find_charger(session, name)
-                if charger is not None:
-                    mark_disconnected(session, charger, utcnow(), reason)
+                socket_closed(session, name, utcnow(), reason)
         except Exception:  # noqa: BLE001 - the heartbeat sweep marks it later
             log.exception("charger not marked Disconnected", extra={"charger_id": name})
         log.info(
