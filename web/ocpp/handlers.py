@@ -24,7 +24,7 @@ from domain.db import Database
 from domain.models import Direction, TaskOutbox
 from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
-from domain.services.message_log import frame_row, record_frame, record_frames
+from domain.services.message_log import frame_row, record_frames
 from domain.settings import Settings
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
@@ -114,21 +114,15 @@ class CallHandler:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
         record_frames(
             session,
-            [
-                frame_row(
-                    charger_name=name,
-                    direction=direction,
-                    message_type=message_type,
-                    unique_id=call.unique_id,
-                    action=call.action,
-                    payload=payload,
-                    at=context.now,
-                )
-                for direction, message_type, payload in (
+            _rows(
+                name,
+                call,
+                [
                     (Direction.IN, MessageType.Call, call.payload),
                     (Direction.OUT, MessageType.CallResult, conf),
-                )
-            ],
+                ],
+                at=context.now,
+            ),
         )
         return conf
 
@@ -149,11 +143,18 @@ class CallHandler:
             log.warning("ocpp call refused", extra=_fields(name, call, error.code, started))
         metrics.record_ocpp_message(call.action, error.code.value, time.perf_counter() - started)
         body = [error.code.value, error.description, error.details]
-        self.record_frame(
-            name, Direction.IN, MessageType.Call, call.unique_id, call.action, call.payload
-        )
-        self.record_frame(
-            name, Direction.OUT, MessageType.CallError, call.unique_id, call.action, body
+        self._log_frames(
+            name,
+            call.unique_id,
+            call.action,
+            _rows(
+                name,
+                call,
+                [
+                    (Direction.IN, MessageType.Call, call.payload),
+                    (Direction.OUT, MessageType.CallError, body),
+                ],
+            ),
         )
         return Reply(error_frame(call.unique_id, *body))
 
@@ -167,20 +168,30 @@ class CallHandler:
         payload: Any,
         source: str = "charger",
     ) -> None:
-        """Log one frame in its own unit of work; a failure is logged, never raised, so a
-        database outage cannot stop a socket from answering."""
+        """Log one frame in its own unit of work (see `_log_frames`)."""
+        row = frame_row(
+            charger_name=charger_name,
+            direction=direction,
+            message_type=message_type,
+            unique_id=unique_id,
+            action=action,
+            payload=payload,
+            source=source,
+        )
+        self._log_frames(charger_name, unique_id, action, [row])
+
+    def _log_frames(
+        self,
+        charger_name: str,
+        unique_id: str | None,
+        action: str | None,
+        rows: list[dict[str, Any]],
+    ) -> None:
+        """Log message-log rows in one unit of work; a failure is logged, never raised, so
+        a database outage cannot stop a socket from answering."""
         try:
             with self.database.unit_of_work() as session:
-                record_frame(
-                    session,
-                    charger_name=charger_name,
-                    direction=direction,
-                    message_type=message_type,
-                    unique_id=unique_id,
-                    action=action,
-                    payload=payload,
-                    source=source,
-                )
+                record_frames(session, rows)
         except Exception:  # noqa: BLE001
             log.exception(
                 "ocpp frame not logged",
@@ -201,6 +212,27 @@ def _note_outbox_write(_mapper, _connection, row: TaskOutbox) -> None:
 def _enqueued_work(session: Session) -> bool:
     """True when this unit of work wrote an outbox row (to dispatch after the answer)."""
     return session.info.get(OUTBOX_WRITTEN, False)
+
+
+def _rows(
+    name: str,
+    call: IncomingCall,
+    frames: list[tuple[Direction, int, Any]],
+    at: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Message-log rows for frames (direction, message type, payload) of `call`'s exchange."""
+    return [
+        frame_row(
+            charger_name=name,
+            direction=direction,
+            message_type=message_type,
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=payload,
+            at=at,
+        )
+        for direction, message_type, payload in frames
+    ]
 
 
 def _fields(name: str, call: IncomingCall, outcome: str, started: float) -> dict[str, Any]:
