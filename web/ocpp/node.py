@@ -39,6 +39,8 @@ class OcppNode:
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        self._dispatch_wanted = threading.Event()
+        self._dispatcher: threading.Thread | None = None
 
     def serve(self, ws, charger_name: str) -> None:
         """Run one charger's socket until it closes."""
@@ -57,15 +59,31 @@ class OcppNode:
             self._closed(connection)
 
     def dispatch_outbox(self) -> None:
-        """Hand background work recorded by the last unit of work to Celery (or run it
-        here when embedded). Imported late: the tasks package loads Celery. A failure
-        leaves the rows pending for the beat sweep; it never reaches the socket."""
-        try:
-            from tasks.dispatch import dispatch_pending
+        """Have background work recorded by a committed unit of work handed to Celery (or
+        run here when embedded) by this node's dispatcher greenlet, so the socket goes on
+        reading at once; requests arriving while it works are served by its next pass, in
+        batches. A failure leaves the rows pending for the beat sweep; it never reaches
+        the socket."""
+        self._dispatch_wanted.set()
+        with self._refresher_lock:
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(
+                    target=self._dispatch_forever, name="outbox-dispatch", daemon=True
+                )
+                self._dispatcher.start()
 
-            dispatch_pending(self.database, self.settings)
-        except Exception:  # noqa: BLE001
-            log.exception("outbox dispatch after answer failed; rows stay pending")
+    def _dispatch_forever(self) -> None:
+        # Imported late: the tasks package loads Celery.
+        from tasks.dispatch import BATCH_SIZE, dispatch_pending
+
+        while True:
+            self._dispatch_wanted.wait()
+            self._dispatch_wanted.clear()
+            try:
+                while dispatch_pending(self.database, self.settings) >= BATCH_SIZE:
+                    pass
+            except Exception:  # noqa: BLE001 - dispatch_pending logs; never end this loop
+                log.exception("outbox dispatch after answer failed; rows stay pending")
 
     def _opened(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
