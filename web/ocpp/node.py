@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from functools import partial
 
 from wsproto.frame_protocol import CloseReason
@@ -23,6 +24,7 @@ from web.ocpp.registry import Presence, build_presence
 log = logging.getLogger(__name__)
 
 REPLACED = "replaced by a newer connection of the same charger"
+DISPATCHER_IDLE_CHECK_SECONDS = 30.0  # how often an idle dispatcher checks its node is alive
 
 
 class OcppNode:
@@ -40,6 +42,7 @@ class OcppNode:
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
         self._dispatch_wanted = threading.Event()
+        self._dispatcher_lock = threading.Lock()
         self._dispatcher: threading.Thread | None = None
 
     def serve(self, ws, charger_name: str) -> None:
@@ -65,25 +68,26 @@ class OcppNode:
         batches. A failure leaves the rows pending for the beat sweep; it never reaches
         the socket."""
         self._dispatch_wanted.set()
-        with self._refresher_lock:
+        with self._dispatcher_lock:
             if self._dispatcher is None:
                 self._dispatcher = threading.Thread(
-                    target=self._dispatch_forever, name="outbox-dispatch", daemon=True
+                    target=_dispatch_while_alive,
+                    args=(weakref.ref(self), self._dispatch_wanted),
+                    name="outbox-dispatch",
+                    daemon=True,
                 )
                 self._dispatcher.start()
 
-    def _dispatch_forever(self) -> None:
+    def dispatch_pass(self) -> None:
+        """Hand pending outbox rows to Celery (embedded: run them) now, batch by batch."""
         # Imported late: the tasks package loads Celery.
         from tasks.dispatch import BATCH_SIZE, dispatch_pending
 
-        while True:
-            self._dispatch_wanted.wait()
-            self._dispatch_wanted.clear()
-            try:
-                while dispatch_pending(self.database, self.settings) >= BATCH_SIZE:
-                    pass
-            except Exception:  # noqa: BLE001 - dispatch_pending logs; never end this loop
-                log.exception("outbox dispatch after answer failed; rows stay pending")
+        try:
+            while dispatch_pending(self.database, self.settings) >= BATCH_SIZE:
+                pass
+        except Exception:  # noqa: BLE001 - dispatch_pending logs; the loop must go on
+            log.exception("outbox dispatch after answer failed; rows stay pending")
 
     def _opened(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
@@ -146,6 +150,20 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
+
+
+def _dispatch_while_alive(node_ref: weakref.ref, wanted: threading.Event) -> None:
+    """Run a dispatch pass whenever one is wanted, until the node is gone (an app no longer
+    in use, as in tests, takes its dispatcher with it)."""
+    while True:
+        requested = wanted.wait(DISPATCHER_IDLE_CHECK_SECONDS)
+        node = node_ref()
+        if node is None:
+            return
+        if requested:
+            wanted.clear()
+            node.dispatch_pass()
+        del node
 
 
 def _run_hooks(hooks: list, connection: ChargerConnection) -> None:
