@@ -18,9 +18,9 @@ from web.ocpp.connection import (
     CallTimeout,
     ChargerConnection,
     ConnectionLost,
-    ConnectionMap,
     Reply,
 )
+from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.framing import result_frame
 
 CLOSED = object()

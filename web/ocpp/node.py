@@ -17,7 +17,8 @@ from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
 from web import metrics
-from web.ocpp.connection import ChargerConnection, ConnectionMap
+from web.ocpp.connection import ChargerConnection
+from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.handlers import CallHandler
 from web.ocpp.registry import Presence, build_presence
 

@@ -20,8 +20,8 @@ from web.ocpp.connection import (
     CallTimeout,
     ChargerConnection,
     ConnectionLost,
-    ConnectionMap,
 )
+from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.validation import schema_violations
 from web.relay.outcomes import Outcomes
 from web.relay.transport import Envelope, RelayTransport
