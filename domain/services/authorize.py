@@ -22,20 +22,26 @@ _STATUS = {
 
 def find_id_tag(session: Session, id_tag: str) -> IdTag | None:
     """The IdTag row for `id_tag`; OCPP id tags are case-insensitive (CiString20)."""
-    row = session.scalar(select(IdTag).where(IdTag.id_tag == id_tag))
-    if row is None:
-        row = session.scalar(select(IdTag).where(func.lower(IdTag.id_tag) == id_tag.lower()))
-    return row
+    return _find_id_tag(session, id_tag)[0]
 
 
-def tag_is_charging(session: Session, id_tag: str, except_transaction: int | None = None) -> bool:
-    """True when an Active transaction (other than `except_transaction`) uses `id_tag`."""
+def _find_id_tag(session: Session, id_tag: str, *also) -> tuple:
+    """(the IdTag row or None, *the `also` columns read with it) in one query per attempt."""
+    for match in (IdTag.id_tag == id_tag, func.lower(IdTag.id_tag) == id_tag.lower()):
+        found = session.execute(select(IdTag, *also).where(match)).first()
+        if found is not None:
+            return tuple(found)
+    return (None, *(None for _ in also))
+
+
+def _charging(id_tag: str, except_transaction: int | None):
+    """Whether an Active transaction (other than `except_transaction`) uses `id_tag`."""
     query = select(Transaction.id).where(
         Transaction.id_tag == id_tag, Transaction.status == TransactionStatus.ACTIVE
     )
     if except_transaction is not None:
         query = query.where(Transaction.id != except_transaction)
-    return session.scalar(query.limit(1)) is not None
+    return query.exists()
 
 
 def id_tag_info(
@@ -56,17 +62,15 @@ def id_tag_info(
     """
     if id_tag == charger.id_tag:
         return {"status": AuthorizationStatus.accepted.value}
-    row = find_id_tag(session, id_tag)
+    # The concurrent-transaction check rides along with the tag lookup (one round trip).
+    also = (_charging(id_tag, except_transaction),) if check_concurrent else ()
+    row, *charging = _find_id_tag(session, id_tag, *also)
     if row is None:
         return {"status": AuthorizationStatus.invalid.value}
     status = _STATUS.get(row.status, AuthorizationStatus.invalid)
     if status is AuthorizationStatus.accepted and row.expiry_date and row.expiry_date <= now:
         status = AuthorizationStatus.expired
-    if (
-        status is AuthorizationStatus.accepted
-        and check_concurrent
-        and tag_is_charging(session, id_tag, except_transaction)
-    ):
+    if status is AuthorizationStatus.accepted and check_concurrent and charging[0]:
         status = AuthorizationStatus.concurrent_tx
     info: dict[str, Any] = {"status": status.value}
     if row.parent_id_tag:

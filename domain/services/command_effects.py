@@ -17,7 +17,7 @@ from ocpp.v16.enums import (
     ReservationStatus,
     UpdateStatus,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp, utcnow
@@ -27,7 +27,6 @@ from domain.models import (
     Command,
     CommandStatus,
     ConfigurationKey,
-    Connector,
     Reservation,
     Transaction,
     TransactionType,
@@ -52,9 +51,17 @@ def apply_answer(session: Session, command: Command) -> None:
 
 
 def mark_if_remote_started(
-    session: Session, transaction: Transaction, now: datetime | None = None
+    session: Session,
+    transaction_id: int,
+    *,
+    charger_id: int,
+    id_tag: str,
+    connector_id: int,
+    now: datetime | None = None,
 ) -> bool:
-    """Set `transaction.type` to Remote when it answers a RemoteStartTransaction; flushed.
+    """Set the type of the charger's new transaction `transaction_id` (idTag `id_tag` on OCPP
+    connector `connector_id`) to Remote when it answers a RemoteStartTransaction; written in
+    the session's transaction, not committed.
 
     It does when a RemoteStartTransaction for this charger and idTag (and this connector, if
     the command named one) was accepted - or is still awaiting its answer, which can arrive
@@ -62,38 +69,37 @@ def mark_if_remote_started(
     already been matched by a remote transaction. Returns whether it marked the transaction.
     """
     now = now or utcnow()
-    connector_id = session.scalar(
-        select(Connector.connector_id).where(Connector.id == transaction.connector_id)
-    )
     candidates = [
-        command
-        for command in session.scalars(
-            select(Command).where(
-                Command.charger_id == transaction.charger_id,
+        created_at
+        for payload, created_at in session.execute(
+            select(Command.payload, Command.created_at).where(
+                Command.charger_id == charger_id,
                 Command.action == Action.remote_start_transaction,
                 Command.status.in_((RemoteStartStopStatus.accepted, CommandStatus.SENT)),
                 Command.created_at >= now - REMOTE_START_WINDOW,
             )
         )
-        if command.payload.get("idTag") == transaction.id_tag
-        and command.payload.get("connectorId", connector_id) == connector_id
+        if payload.get("idTag") == id_tag
+        and payload.get("connectorId", connector_id) == connector_id
     ]
     if not candidates:
         return False
-    earliest = min(command.created_at for command in candidates)
     already_matched = session.scalar(
         select(func.count()).where(
-            Transaction.charger_id == transaction.charger_id,
-            Transaction.id_tag == transaction.id_tag,
+            Transaction.charger_id == charger_id,
+            Transaction.id_tag == id_tag,
             Transaction.type == TransactionType.REMOTE,
-            Transaction.created_at >= earliest,
-            Transaction.id != transaction.id,
+            Transaction.created_at >= min(candidates),
+            Transaction.id != transaction_id,
         )
     )
     if already_matched >= len(candidates):
         return False
-    transaction.type = TransactionType.REMOTE
-    session.flush()
+    session.execute(
+        update(Transaction)
+        .where(Transaction.id == transaction_id)
+        .values(type=TransactionType.REMOTE)
+    )
     return True
 
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Location, Measurand, ReadingContext, UnitOfMeasure, ValueFormat
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp
 from domain.models import Charger, Connector, MeterValue, Transaction
 from domain.services.chargers import ensure_connector
+from domain.services.insert_once import insert_once
 
 # What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue).
 DEFAULTS = {
@@ -50,48 +50,45 @@ def record_meter_values(
     meter_values: list[dict[str, Any]],
     transaction: Transaction | None = None,
 ) -> int:
-    """Store every sampled value not stored before for this charger; returns how many
-    were new (flushed). `connector_id` is the OCPP number (0 = the charger itself); the
-    rows link to `transaction`, or to the charger's transaction `ocpp_transaction_id` when
-    it exists. A retried message stores nothing twice."""
+    """Store every sampled value not stored before for this charger (one INSERT that skips
+    stored ones; not committed); returns how many were new. `connector_id` is the OCPP
+    number (0 = the charger itself); the rows link to `transaction`, or to the charger's
+    transaction `ocpp_transaction_id` when it exists. A retried message stores nothing twice."""
+    connector: Connector | None = None
+    if transaction is not None and transaction.connector.connector_id == connector_id:
+        connector = transaction.connector  # the caller's transaction, its connector loaded
     if transaction is None and ocpp_transaction_id is not None:
         found = session.get(Transaction, ocpp_transaction_id)
         transaction = found if found is not None and found.charger_id == charger.id else None
-    connector: Connector | None = None
-    if connector_id:
+    if connector is None and connector_id:
         connector = ensure_connector(session, charger, connector_id)
-    elif transaction is not None:
+    elif connector is None and transaction is not None:
         connector = transaction.connector
-    rows: dict[str, MeterValue] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for meter_value in meter_values:
         timestamp = parse_timestamp(meter_value["timestamp"])
         for sample in meter_value["sampledValue"]:
             key = sample_key(connector_id, ocpp_transaction_id, timestamp, sample)
-            rows[key] = MeterValue(
-                charger_id=charger.id,
-                connector_id=connector.id if connector else None,
-                transaction_id=transaction.id if transaction else None,
-                ocpp_transaction_id=ocpp_transaction_id,
-                timestamp=timestamp,
-                measurand=sample.get("measurand") or DEFAULTS["measurand"],
-                phase=sample.get("phase"),
-                unit=sample.get("unit") or DEFAULTS["unit"],
-                context=sample.get("context") or DEFAULTS["context"],
-                location=sample.get("location") or DEFAULTS["location"],
-                format=sample.get("format") or DEFAULTS["format"],
-                value=sample["value"],
-                sample_key=key,
-            )
+            rows[key] = {
+                "charger_id": charger.id,
+                "connector_id": connector.id if connector else None,
+                "transaction_id": transaction.id if transaction else None,
+                "ocpp_transaction_id": ocpp_transaction_id,
+                "timestamp": timestamp,
+                "measurand": sample.get("measurand") or DEFAULTS["measurand"],
+                "phase": sample.get("phase"),
+                "unit": sample.get("unit") or DEFAULTS["unit"],
+                "context": sample.get("context") or DEFAULTS["context"],
+                "location": sample.get("location") or DEFAULTS["location"],
+                "format": sample.get("format") or DEFAULTS["format"],
+                "value": sample["value"],
+                "sample_key": key,
+            }
     if not rows:
         return 0
-    stored = set(
-        session.scalars(
-            select(MeterValue.sample_key).where(
-                MeterValue.charger_id == charger.id, MeterValue.sample_key.in_(list(rows))
-            )
-        )
+    table = MeterValue.__table__
+    stored = session.execute(
+        insert_once(session, table, table.c.charger_id, table.c.sample_key).returning(table.c.id),
+        list(rows.values()),
     )
-    new = [row for key, row in rows.items() if key not in stored]
-    session.add_all(new)
-    session.flush()
-    return len(new)
+    return len(stored.all())

@@ -14,18 +14,27 @@ from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
 from domain.models import TaskOutbox
+from domain.services.insert_once import insert_once
+
+# session.info key: this unit of work wrote an outbox row (to dispatch after the commit).
+_ENQUEUED = "voltline.outbox_written"
 
 
 def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments) -> None:
-    """Record `task_name(**arguments)` once per (task_name, dedupe_key); flushed, not committed."""
-    exists = session.scalar(
-        select(TaskOutbox.id).where(
-            TaskOutbox.task_name == task_name, TaskOutbox.dedupe_key == dedupe_key
-        )
-    )
-    if exists is None:
-        session.add(TaskOutbox(task_name=task_name, dedupe_key=dedupe_key, arguments=arguments))
-        session.flush()
+    """Record `task_name(**arguments)` once per (task_name, dedupe_key); written in the
+    session's transaction, not committed (one INSERT that skips an existing key)."""
+    inserted = session.execute(
+        insert_once(session, TaskOutbox, TaskOutbox.task_name, TaskOutbox.dedupe_key)
+        .values(task_name=task_name, dedupe_key=dedupe_key, arguments=arguments)
+        .returning(TaskOutbox.id)
+    ).first()
+    if inserted is not None:
+        session.info[_ENQUEUED] = True
+
+
+def enqueued_tasks(session: Session) -> bool:
+    """True when `enqueue_task` wrote a row in this session (to dispatch after the commit)."""
+    return session.info.get(_ENQUEUED, False)
 
 
 def pending_tasks(session: Session, limit: int = 100) -> list[TaskOutbox]:

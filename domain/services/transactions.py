@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 
 from domain.clock import to_wire, utcnow
 from domain.models import (
     Charger,
     ChargerEvent,
+    Connector,
     ConnectorStatus,
     StatusLog,
     Transaction,
@@ -23,6 +23,7 @@ from domain.models import (
 from domain.services.authorize import id_tag_info
 from domain.services.chargers import ensure_connector
 from domain.services.command_effects import mark_if_remote_started
+from domain.services.insert_once import insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.notifications import record_charger_event
 from domain.services.outbox import enqueue_task
@@ -57,44 +58,47 @@ def start_transaction(
     The connector becomes OCCUPIED.
     """
     connector = ensure_connector(session, charger, connector_id)
-    existing = _find_start(session, connector.id, id_tag, timestamp)
-    if existing is not None:
-        info = id_tag_info(session, charger, id_tag, now, except_transaction=existing.id)
-        return StartedTransaction(existing.id, info, replayed=True)
-    info = id_tag_info(session, charger, id_tag, now)
-    transaction = Transaction(
-        charger_id=charger.id,
-        connector_id=connector.id,
-        id_tag=id_tag,
-        start_time=timestamp,
-        meter_start=meter_start,
-        reservation_id=reservation_id,
-        status=TransactionStatus.ACTIVE,
-    )
-    try:
-        with session.begin_nested():
-            session.add(transaction)
-    except IntegrityError:
-        # The same start committed concurrently (a retry racing the original).
-        existing = _find_start(session, connector.id, id_tag, timestamp)
-        if existing is None:
-            raise
-        return StartedTransaction(existing.id, info, replayed=True)
-    connector.status = ConnectorStatus.OCCUPIED
-    mark_if_remote_started(session, transaction, now)
-    return StartedTransaction(transaction.id, info, replayed=False)
-
-
-def _find_start(
-    session: Session, connector_pk: int, id_tag: str, timestamp: datetime
-) -> Transaction | None:
-    return session.scalar(
-        select(Transaction).where(
-            Transaction.connector_id == connector_pk,
-            Transaction.id_tag == id_tag,
-            Transaction.start_time == timestamp,
+    transaction_id = session.scalar(
+        insert_once(
+            session,
+            Transaction,
+            Transaction.connector_id,
+            Transaction.id_tag,
+            Transaction.start_time,
         )
+        .values(
+            charger_id=charger.id,
+            connector_id=connector.id,
+            id_tag=id_tag,
+            start_time=timestamp,
+            meter_start=meter_start,
+            reservation_id=reservation_id,
+            status=TransactionStatus.ACTIVE,
+        )
+        .returning(Transaction.id)
     )
+    replayed = transaction_id is None
+    if replayed:
+        # A retry, or the same start committed concurrently: answer with that transaction.
+        transaction_id = session.scalar(
+            select(Transaction.id).where(
+                Transaction.connector_id == connector.id,
+                Transaction.id_tag == id_tag,
+                Transaction.start_time == timestamp,
+            )
+        )
+    info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
+    if not replayed:
+        connector.status = ConnectorStatus.OCCUPIED
+        mark_if_remote_started(
+            session,
+            transaction_id,
+            charger_id=charger.id,
+            id_tag=id_tag,
+            connector_id=connector_id,
+            now=now,
+        )
+    return StartedTransaction(transaction_id, info, replayed=replayed)
 
 
 def stop_transaction(
@@ -117,7 +121,9 @@ def stop_transaction(
     transactionId is never refused: the stop is kept as a ChargerEvent and its samples
     stored unlinked. Returns the idTagInfo for `id_tag`, or None without one.
     """
-    transaction = session.get(Transaction, transaction_id)
+    transaction = session.get(
+        Transaction, transaction_id, options=[joinedload(Transaction.connector)]
+    )
     if transaction is None or transaction.charger_id != charger.id:
         stop = {
             "transactionId": transaction_id,
@@ -166,16 +172,26 @@ def _close(
     transaction.stop_reason = reason or "Local"
     transaction.stop_id_tag = id_tag
     transaction.status = TransactionStatus.COMPLETED
-    connector = transaction.connector
-    still_busy = session.scalar(
-        select(Transaction.id).where(
-            Transaction.connector_id == connector.id,
+    # Free the connector unless another transaction still runs there, in one statement.
+    still_busy = (
+        select(Transaction.id)
+        .where(
+            Transaction.connector_id == transaction.connector_id,
             Transaction.status == TransactionStatus.ACTIVE,
             Transaction.id != transaction.id,
         )
+        .exists()
     )
-    if connector.status == ConnectorStatus.OCCUPIED and still_busy is None:
-        connector.status = ConnectorStatus.AVAILABLE
+    session.execute(
+        update(Connector)
+        .where(
+            Connector.id == transaction.connector_id,
+            Connector.status == ConnectorStatus.OCCUPIED,
+            ~still_busy,
+        )
+        .values(status=ConnectorStatus.AVAILABLE)
+        .execution_options(synchronize_session="fetch")
+    )
     enqueue_task(
         session,
         FINALIZE_SESSION,

@@ -15,16 +15,16 @@ from typing import Any
 
 from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
-from sqlalchemy import event
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
-from domain.models import Direction, TaskOutbox
+from domain.models import Direction
 from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
+from domain.services.outbox import enqueued_tasks
 from domain.settings import Settings
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
@@ -72,7 +72,7 @@ class CallHandler:
         try:
             with self.database.unit_of_work() as session:
                 conf = self._answer_in(session, name, call, context)
-                enqueued = _enqueued_work(session)
+                enqueued = enqueued_tasks(session)
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
@@ -197,21 +197,6 @@ class CallHandler:
                 "ocpp frame not logged",
                 extra={"charger_id": charger_name, "unique_id": unique_id, "action": action},
             )
-
-
-OUTBOX_WRITTEN = "voltline.outbox_written"
-
-
-@event.listens_for(TaskOutbox, "after_insert")
-def _note_outbox_write(_mapper, _connection, row: TaskOutbox) -> None:
-    session = object_session(row)
-    if session is not None:
-        session.info[OUTBOX_WRITTEN] = True
-
-
-def _enqueued_work(session: Session) -> bool:
-    """True when this unit of work wrote an outbox row (to dispatch after the answer)."""
-    return session.info.get(OUTBOX_WRITTEN, False)
 
 
 def _rows(
