@@ -94,8 +94,14 @@ def prune_message_log(database: Database, settings: Settings) -> dict:
     days = settings.message_log_retention_days
     deleted = _prune(database, retention.prune_message_log, days, settings)
     outbox_deleted = _prune(database, retention.prune_dispatched_outbox, days, settings)
-    _log_done("prune_message_log", deleted=deleted, outbox_deleted=outbox_deleted)
-    return {"deleted": deleted, "outbox_deleted": outbox_deleted}
+    tokens_deleted = _prune(database, retention.prune_revoked_tokens, 0, settings)
+    outcome = {
+        "deleted": deleted,
+        "outbox_deleted": outbox_deleted,
+        "revoked_tokens_deleted": tokens_deleted,
+    }
+    _log_done("prune_message_log", **outcome)
+    return outcome
 
 
 @job("reconcile_transactions")

@@ -1,4 +1,5 @@
-"""Retention: old status logs, message logs and handed-over outbox rows are deleted in batches.
+"""Retention: old status logs, message logs, handed-over outbox rows and blocklist entries of
+expired tokens are deleted in batches.
 
 Each call deletes at most one batch, so the caller commits after every batch and no table is
 locked for longer than one short statement. Deleting what is already gone deletes nothing, so
@@ -12,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from domain.models import OcppMessage, StatusLog, TaskOutbox
+from domain.models import OcppMessage, RevokedToken, StatusLog, TaskOutbox
 
 
 def prune_status_logs(session: Session, older_than: datetime, batch_size: int) -> int:
@@ -31,6 +32,14 @@ def prune_dispatched_outbox(session: Session, older_than: datetime, batch_size: 
     """Delete up to `batch_size` outbox rows handed to the broker before `older_than`;
     pending rows are never deleted. Returns how many (executed, not committed)."""
     return _delete_batch(session, TaskOutbox.id, TaskOutbox.dispatched_at, older_than, batch_size)
+
+
+def prune_revoked_tokens(session: Session, expired_before: datetime, batch_size: int) -> int:
+    """Delete up to `batch_size` blocklist entries of tokens that expired before
+    `expired_before` (an expired token is refused anyway). Returns how many (not committed)."""
+    return _delete_batch(
+        session, RevokedToken.jti, RevokedToken.expires_at, expired_before, batch_size
+    )
 
 
 def _delete_batch(

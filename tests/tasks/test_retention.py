@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.clock import utcnow
-from domain.models import Direction, OcppMessage, StatusLog, TaskOutbox
+from domain.models import Direction, OcppMessage, RevokedToken, StatusLog, TaskOutbox
 from domain.services.message_log import record_frame
 from domain.services.outbox import enqueue_task, mark_dispatched
 from tasks.jobs import run_job
@@ -69,6 +69,7 @@ def test_message_log_and_dispatched_outbox_rows_past_retention_are_deleted(db, s
     assert run_job("prune_message_log", db, small_batches, {}) == {
         "deleted": 3,
         "outbox_deleted": 1,
+        "revoked_tokens_deleted": 0,
     }
     with db.unit_of_work() as session:
         assert session.scalars(select(OcppMessage.unique_id)).all() == ["u29"]
@@ -77,3 +78,13 @@ def test_message_log_and_dispatched_outbox_rows_past_retention_are_deleted(db, s
             "2",
             "3",
         ]
+
+
+def test_blocklist_entries_of_expired_tokens_are_deleted_and_live_ones_kept(db, small_batches):
+    with db.unit_of_work() as session:
+        for jti, expires_in in (("gone-1", -2), ("gone-2", -1), ("gone-3", -1), ("live", 1)):
+            session.add(RevokedToken(jti=jti, expires_at=utcnow() + timedelta(hours=expires_in)))
+    outcome = run_job("prune_message_log", db, small_batches, {})
+    assert outcome["revoked_tokens_deleted"] == 3
+    with db.unit_of_work() as session:
+        assert session.scalars(select(RevokedToken.jti)).all() == ["live"]
