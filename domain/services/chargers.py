@@ -47,6 +47,17 @@ def ensure_connector(session: Session, charger: Charger, connector_id: int) -> C
     return connector
 
 
+def connector_pk(session: Session, charger: Charger, connector_id: int) -> int:
+    """The primary key of the charger's connector with this OCPP id, read without loading
+    the row (created on first sight, flushed)."""
+    found = session.scalar(
+        select(Connector.id).where(
+            Connector.charger_id == charger.id, Connector.connector_id == connector_id
+        )
+    )
+    return ensure_connector(session, charger, connector_id).id if found is None else found
+
+
 def create_charger(
     session: Session,
     name: str,

@@ -95,10 +95,11 @@ def mark_if_remote_started(
     )
     if already_matched >= len(candidates):
         return False
+    transactions = Transaction.__table__
     session.execute(
-        update(Transaction)
-        .where(Transaction.id == transaction_id)
-        .values(type=TransactionType.REMOTE)
+        update(transactions)
+        .where(transactions.c.id == transaction_id)
+        .values({transactions.c.type: TransactionType.REMOTE})
     )
     return True
 

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Location, Measurand, ReadingContext, UnitOfMeasure, ValueFormat
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp
-from domain.models import Charger, Connector, MeterValue, Transaction
-from domain.services.chargers import ensure_connector
+from domain.models import Charger, MeterValue, Transaction
+from domain.services.chargers import connector_pk
 from domain.services.insert_once import insert_once
 
 # What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue).
@@ -48,22 +49,24 @@ def record_meter_values(
     connector_id: int | None,
     ocpp_transaction_id: int | None,
     meter_values: list[dict[str, Any]],
-    transaction: Transaction | None = None,
+    linked: tuple[int, int] | None = None,
 ) -> int:
     """Store every sampled value not stored before for this charger (one INSERT that skips
     stored ones; not committed); returns how many were new. `connector_id` is the OCPP
-    number (0 = the charger itself); the rows link to `transaction`, or to the charger's
+    number (0 = the charger itself); the rows link to `linked` (the primary keys of the
+    transaction and of its connector, when the caller has them), or else to the charger's
     transaction `ocpp_transaction_id` when it exists. A retried message stores nothing twice."""
-    connector: Connector | None = None
-    if transaction is not None and transaction.connector.connector_id == connector_id:
-        connector = transaction.connector  # the caller's transaction, its connector loaded
-    if transaction is None and ocpp_transaction_id is not None:
-        found = session.get(Transaction, ocpp_transaction_id)
-        transaction = found if found is not None and found.charger_id == charger.id else None
-    if connector is None and connector_id:
-        connector = ensure_connector(session, charger, connector_id)
-    elif connector is None and transaction is not None:
-        connector = transaction.connector
+    transaction_pk, connector = linked or (None, None)
+    if linked is None and ocpp_transaction_id is not None:
+        found = session.execute(
+            select(Transaction.id, Transaction.connector_id).where(
+                Transaction.id == ocpp_transaction_id, Transaction.charger_id == charger.id
+            )
+        ).first()
+        if found is not None:
+            transaction_pk, connector = found
+    if connector_id and linked is None:
+        connector = connector_pk(session, charger, connector_id)
     rows: dict[str, dict[str, Any]] = {}
     for meter_value in meter_values:
         timestamp = parse_timestamp(meter_value["timestamp"])
@@ -71,8 +74,8 @@ def record_meter_values(
             key = sample_key(connector_id, ocpp_transaction_id, timestamp, sample)
             rows[key] = {
                 "charger_id": charger.id,
-                "connector_id": connector.id if connector else None,
-                "transaction_id": transaction.id if transaction else None,
+                "connector_id": connector,
+                "transaction_id": transaction_pk,
                 "ocpp_transaction_id": ocpp_transaction_id,
                 "timestamp": timestamp,
                 "measurand": sample.get("measurand") or DEFAULTS["measurand"],

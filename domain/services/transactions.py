@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
 
 from domain.clock import to_wire, utcnow
 from domain.models import (
@@ -21,7 +21,7 @@ from domain.models import (
     TransactionStatus,
 )
 from domain.services.authorize import id_tag_info
-from domain.services.chargers import ensure_connector
+from domain.services.chargers import connector_pk
 from domain.services.command_effects import mark_if_remote_started
 from domain.services.insert_once import insert_once
 from domain.services.meter_values import record_meter_values
@@ -30,6 +30,9 @@ from domain.services.outbox import enqueue_task
 
 FINALIZE_SESSION = "finalize_session"
 UNKNOWN_TRANSACTION = "UnknownTransaction"
+
+_TRANSACTIONS = Transaction.__table__
+_CONNECTORS = Connector.__table__
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,15 @@ def start_transaction(
     reservation_id: int | None,
     now: datetime,
 ) -> StartedTransaction:
-    """Open a transaction (flushed; the caller commits before answering).
+    """Open a transaction (written in the session's transaction; the caller commits before
+    answering).
 
     The row is always created, whatever the tag's status: the charger may already be
     charging and the idTagInfo tells it whether to go on. The same connector, idTag and
     start timestamp again (a retry) returns the existing transaction instead of a new one.
     The connector becomes OCCUPIED.
     """
-    connector = ensure_connector(session, charger, connector_id)
+    connector = connector_pk(session, charger, connector_id)
     transaction_id = session.scalar(
         insert_once(
             session,
@@ -68,7 +72,7 @@ def start_transaction(
         )
         .values(
             charger_id=charger.id,
-            connector_id=connector.id,
+            connector_id=connector,
             id_tag=id_tag,
             start_time=timestamp,
             meter_start=meter_start,
@@ -82,14 +86,18 @@ def start_transaction(
         # A retry, or the same start committed concurrently: answer with that transaction.
         transaction_id = session.scalar(
             select(Transaction.id).where(
-                Transaction.connector_id == connector.id,
+                Transaction.connector_id == connector,
                 Transaction.id_tag == id_tag,
                 Transaction.start_time == timestamp,
             )
         )
     info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
     if not replayed:
-        connector.status = ConnectorStatus.OCCUPIED
+        session.execute(
+            update(_CONNECTORS)
+            .where(_CONNECTORS.c.id == connector)
+            .values({_CONNECTORS.c.status: ConnectorStatus.OCCUPIED})
+        )
         mark_if_remote_started(
             session,
             transaction_id,
@@ -113,7 +121,7 @@ def stop_transaction(
     transaction_data: list[dict[str, Any]],
     now: datetime,
 ) -> dict[str, Any] | None:
-    """Close the charger's transaction `transaction_id` (flushed; caller commits).
+    """Close the charger's transaction `transaction_id` (written, not committed).
 
     Stores meterStop, the stop time, reason ("Local" when omitted, as 1.6 defines), the
     stopping idTag and every transactionData sample; frees the connector; enqueues
@@ -121,10 +129,19 @@ def stop_transaction(
     transactionId is never refused: the stop is kept as a ChargerEvent and its samples
     stored unlinked. Returns the idTagInfo for `id_tag`, or None without one.
     """
-    transaction = session.get(
-        Transaction, transaction_id, options=[joinedload(Transaction.connector)]
-    )
-    if transaction is None or transaction.charger_id != charger.id:
+    transaction = session.execute(
+        select(
+            _TRANSACTIONS.c.id,
+            _TRANSACTIONS.c.connector_id,
+            _TRANSACTIONS.c.status,
+            _TRANSACTIONS.c.stop_reason,
+            _TRANSACTIONS.c.meter_stop,
+            _CONNECTORS.c.connector_id.label("connector_number"),
+        )
+        .join(_CONNECTORS, _CONNECTORS.c.id == _TRANSACTIONS.c.connector_id)
+        .where(_TRANSACTIONS.c.id == transaction_id, _TRANSACTIONS.c.charger_id == charger.id)
+    ).first()
+    if transaction is None:
         stop = {
             "transactionId": transaction_id,
             "meterStop": meter_stop,
@@ -141,56 +158,73 @@ def stop_transaction(
             meter_values=transaction_data,
         )
     else:
+        stopped = _Stop(meter_stop, timestamp, reason, id_tag)
         if transaction.status == TransactionStatus.ACTIVE:
-            _close(session, transaction, meter_stop, timestamp, reason, id_tag)
+            _close(session, transaction, stopped)
         elif transaction.status == TransactionStatus.FAILED:
-            _replace_reconciled_close(session, transaction, meter_stop, timestamp, reason, id_tag)
+            _replace_reconciled_close(session, charger, transaction, stopped)
         record_meter_values(
             session,
             charger,
-            connector_id=transaction.connector.connector_id,
+            connector_id=transaction.connector_number,
             ocpp_transaction_id=transaction.id,
             meter_values=transaction_data,
-            transaction=transaction,
+            linked=(transaction.id, transaction.connector_id),
         )
     if id_tag is None:
         return None
     return id_tag_info(session, charger, id_tag, now, check_concurrent=False)
 
 
+@dataclass(frozen=True)
+class _Stop:
+    meter_stop: int
+    timestamp: datetime
+    reason: str | None
+    id_tag: str | None
+
+
 def _close(
     session: Session,
-    transaction: Transaction,
-    meter_stop: int,
-    timestamp: datetime,
-    reason: str | None,
-    id_tag: str | None,
+    transaction: Row,
+    stop: _Stop,
+    *,
     dedupe_suffix: str = "",
+    also: dict | None = None,
 ) -> None:
-    transaction.end_time = timestamp
-    transaction.meter_stop = meter_stop
-    transaction.stop_reason = reason or "Local"
-    transaction.stop_id_tag = id_tag
-    transaction.status = TransactionStatus.COMPLETED
-    # Free the connector unless another transaction still runs there, in one statement.
+    """Complete `transaction` (and set the `also` columns), free its connector unless another
+    transaction still runs there, enqueue its finalisation: Core statements, no rows loaded."""
+    session.execute(
+        update(_TRANSACTIONS)
+        .where(_TRANSACTIONS.c.id == transaction.id)
+        .values(
+            {
+                _TRANSACTIONS.c.end_time: stop.timestamp,
+                _TRANSACTIONS.c.meter_stop: stop.meter_stop,
+                _TRANSACTIONS.c.stop_reason: stop.reason or "Local",
+                _TRANSACTIONS.c.stop_id_tag: stop.id_tag,
+                _TRANSACTIONS.c.status: TransactionStatus.COMPLETED,
+                **(also or {}),
+            }
+        )
+    )
     still_busy = (
-        select(Transaction.id)
+        select(_TRANSACTIONS.c.id)
         .where(
-            Transaction.connector_id == transaction.connector_id,
-            Transaction.status == TransactionStatus.ACTIVE,
-            Transaction.id != transaction.id,
+            _TRANSACTIONS.c.connector_id == transaction.connector_id,
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != transaction.id,
         )
         .exists()
     )
     session.execute(
-        update(Connector)
+        update(_CONNECTORS)
         .where(
-            Connector.id == transaction.connector_id,
-            Connector.status == ConnectorStatus.OCCUPIED,
+            _CONNECTORS.c.id == transaction.connector_id,
+            _CONNECTORS.c.status == ConnectorStatus.OCCUPIED,
             ~still_busy,
         )
-        .values(status=ConnectorStatus.AVAILABLE)
-        .execution_options(synchronize_session="fetch")
+        .values({_CONNECTORS.c.status: ConnectorStatus.AVAILABLE})
     )
     enqueue_task(
         session,
@@ -201,12 +235,7 @@ def _close(
 
 
 def _replace_reconciled_close(
-    session: Session,
-    transaction: Transaction,
-    meter_stop: int,
-    timestamp: datetime,
-    reason: str | None,
-    id_tag: str | None,
+    session: Session, charger: Charger, transaction: Row, stop: _Stop
 ) -> None:
     """The charger's own stop outranks the estimate reconciliation closed the session with.
 
@@ -215,19 +244,26 @@ def _replace_reconciled_close(
     the real reading, so it replaces that estimate and the energy is computed again.
     """
     previous = f"{transaction.stop_reason} at {transaction.meter_stop} Wh"
-    transaction.finalized_at = None
-    transaction.energy_consumed_kwh = None
-    transaction.anomaly = None
-    _close(session, transaction, meter_stop, timestamp, reason, id_tag, dedupe_suffix=":late-stop")
+    _close(
+        session,
+        transaction,
+        stop,
+        dedupe_suffix=":late-stop",
+        also={
+            _TRANSACTIONS.c.finalized_at: None,
+            _TRANSACTIONS.c.energy_consumed_kWh: None,
+            _TRANSACTIONS.c.anomaly: None,
+        },
+    )
     session.add(
         StatusLog(
-            charger_id=transaction.charger_id,
-            connector_id=transaction.connector.connector_id,
+            charger_id=charger.id,
+            connector_id=transaction.connector_number,
             timestamp=utcnow(),
             status="LateStopTransaction",
             message=(
-                f"transaction {transaction.id}: the charger's StopTransaction ({meter_stop} Wh) "
-                f"replaced the reconciled close ({previous})"
+                f"transaction {transaction.id}: the charger's StopTransaction "
+                f"({stop.meter_stop} Wh) replaced the reconciled close ({previous})"
             ),
         )
     )
