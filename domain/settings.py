@@ -79,6 +79,11 @@ class Settings:
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def embedded_default(self) -> bool:
+        """The one-machine demo set-up: a SQLite file and no Redis."""
+        return self.embedded and self.uses_sqlite
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default: the process environment).
