@@ -1,0 +1,35 @@
+"""Operator access: the login throttle, event-stream tickets and the security headers.
+
+`init_access` wires them per app: in-process on the embedded default, in Redis when
+REDIS_URL is set (so every worker and node shares them)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+
+from domain.login_throttle import LoginThrottle
+from web.access.counters import InProcessAttemptCounter, RedisAttemptCounter
+from web.extensions import settings
+
+THROTTLE_KEY = "voltline.login-throttle"
+
+
+def init_access(app: Flask) -> None:
+    config = settings(app)
+    counter = (
+        InProcessAttemptCounter()
+        if config.redis_url is None
+        else RedisAttemptCounter(config.redis_url)
+    )
+    app.extensions[THROTTLE_KEY] = LoginThrottle(
+        counter, config.login_max_failures, config.login_window_seconds
+    )
+
+
+def login_throttle() -> LoginThrottle:
+    return current_app.extensions[THROTTLE_KEY]
+
+
+def client_address() -> str | None:
+    """The address the request came from (the socket peer: no forwarded header is trusted)."""
+    return request.remote_addr
