@@ -9,6 +9,7 @@ from flask import Flask, current_app, request
 
 from domain.login_throttle import LoginThrottle
 from web.access.counters import InProcessAttemptCounter, RedisAttemptCounter
+from web.access.headers import init_security_headers
 from web.extensions import settings
 
 THROTTLE_KEY = "voltline.login-throttle"
@@ -24,6 +25,7 @@ def init_access(app: Flask) -> None:
     app.extensions[THROTTLE_KEY] = LoginThrottle(
         counter, config.login_max_failures, config.login_window_seconds
     )
+    init_security_headers(app)
 
 
 def login_throttle() -> LoginThrottle:
