@@ -10,26 +10,32 @@ from flask import Flask, current_app, request
 from domain.login_throttle import LoginThrottle
 from web.access.counters import InProcessAttemptCounter, RedisAttemptCounter
 from web.access.headers import init_security_headers
+from web.access.tickets import EventTickets, InProcessTicketStore, RedisTicketStore
 from web.extensions import settings
 
 THROTTLE_KEY = "voltline.login-throttle"
+TICKETS_KEY = "voltline.event-tickets"
 
 
 def init_access(app: Flask) -> None:
     config = settings(app)
-    counter = (
-        InProcessAttemptCounter()
-        if config.redis_url is None
-        else RedisAttemptCounter(config.redis_url)
-    )
+    if config.redis_url is None:
+        counter, tickets = InProcessAttemptCounter(), InProcessTicketStore()
+    else:
+        counter, tickets = RedisAttemptCounter(config.redis_url), RedisTicketStore(config.redis_url)
     app.extensions[THROTTLE_KEY] = LoginThrottle(
         counter, config.login_max_failures, config.login_window_seconds
     )
+    app.extensions[TICKETS_KEY] = EventTickets(tickets)
     init_security_headers(app)
 
 
 def login_throttle() -> LoginThrottle:
     return current_app.extensions[THROTTLE_KEY]
+
+
+def event_tickets() -> EventTickets:
+    return current_app.extensions[TICKETS_KEY]
 
 
 def client_address() -> str | None:
