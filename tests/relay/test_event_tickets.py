@@ -3,11 +3,14 @@ an access token in its URL; a ticket asked on one node opens a stream on another
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from domain.models import Role
 from domain.services.users import delete_user, ensure_user
 from tests.conftest import make_settings
+from web.access import event_tickets
 from web.app import create_app
 from web.auth import issue_tokens
 from web.extensions import database
@@ -67,6 +70,19 @@ def test_a_ticket_of_a_deleted_user_opens_nothing(app, client):
 
 def test_the_bearer_header_still_opens_a_stream(app, client):
     assert open_stream(client, "", headers=bearer_for(app, "viewer")).status_code == 200
+
+
+def test_the_stream_ends_when_the_access_token_it_was_asked_with_expires(app, client):
+    bearer_for(app, "viewer")
+    with app.app_context():
+        with database(app).unit_of_work() as session:
+            user_id = ensure_user(session, "viewer", "unused", Role.VIEWER).id
+        ticket = event_tickets().issue(user_id, until=time.time() - 1)
+    reply = client.get(f"/api/events?ticket={ticket}&max_seconds=300", buffered=False)
+    assert reply.status_code == 200
+    chunks = list(reply.response)  # the stream closes at once: only its preface
+    reply.close()
+    assert b"".join(chunks).decode().endswith(": subscribed\n\n")
 
 
 @pytest.mark.redis
