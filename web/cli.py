@@ -41,8 +41,8 @@ def register_cli(app: Flask) -> None:
     def create_user(username: str, password: str | None, role: str) -> None:
         """Create a user if missing and print an access and a refresh token for it."""
         with database().unit_of_work() as session:
-            user, generated = provision_user(session, username, password, role)
-            _print_credentials(user, generated)
+            lines = _credentials(*provision_user(session, username, password, role))
+        click.echo("\n".join(lines))  # after the commit: a printed password works
 
     @app.cli.command("seed-admin")
     def seed_admin_user() -> None:
@@ -50,15 +50,16 @@ def register_cli(app: Flask) -> None:
         warning); elsewhere a generated password, printed once."""
         demo = settings().embedded_default
         with database().unit_of_work() as session:
-            user, generated = seed_admin(session, embedded=demo)
-            _print_credentials(user, generated)
+            lines = _credentials(*seed_admin(session, embedded=demo))
+        click.echo("\n".join(lines))
         if demo:
             click.echo(DEMO_WARNING, err=True)
 
 
-def _print_credentials(user: User, generated: str | None) -> None:
-    if generated is not None:
-        click.echo(f"Generated password for {user.username} (shown once) >>>>   {generated}")
+def _credentials(user: User, generated: str | None) -> list[str]:
+    """The lines to print for `user`: its generated password, if any, and a token pair."""
     access, refresh = issue_tokens(user)
-    click.echo(f"JWT Access Token >>>>   {access}")
-    click.echo(f"JWT Refresh Token >>>>   {refresh}")
+    lines = [f"JWT Access Token >>>>   {access}", f"JWT Refresh Token >>>>   {refresh}"]
+    if generated is not None:
+        lines.insert(0, f"Generated password for {user.username} (shown once) >>>>   {generated}")
+    return lines
