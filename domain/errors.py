@@ -28,3 +28,11 @@ class PermissionDenied(DomainError):
 
 class ChargerOffline(DomainError):
     """No node holds a socket for the charger."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts lately; the next one is heard after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

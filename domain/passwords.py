@@ -33,6 +33,11 @@ def verify_secret(secret: str, encoded: str | None) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
+def generate_password() -> str:
+    """A strong random password: 24 URL-safe characters (144 bits)."""
+    return secrets.token_urlsafe(18)
+
+
 def generate_authorization_key() -> str:
     """A 40-character key, the maximum the OCPP security whitepaper allows."""
     return secrets.token_hex(20)

@@ -45,6 +45,8 @@ class Settings:
     command_wait: float = 35.0
     jwt_access_minutes: int = 60
     jwt_refresh_days: int = 7
+    login_max_failures: int = 10
+    login_window_seconds: int = 60
     status_log_retention_days: int = 90
     message_log_retention_days: int = 30
     max_transaction_hours: int = 72
@@ -79,6 +81,11 @@ class Settings:
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def embedded_default(self) -> bool:
+        """The one-machine demo set-up: a SQLite file and no Redis."""
+        return self.embedded and self.uses_sqlite
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default: the process environment).
@@ -106,6 +113,8 @@ class Settings:
             command_wait=env.number("COMMAND_WAIT", 35.0, minimum=0.1),
             jwt_access_minutes=env.integer("JWT_ACCESS_MINUTES", 60, minimum=1),
             jwt_refresh_days=env.integer("JWT_REFRESH_DAYS", 7, minimum=1),
+            login_max_failures=env.integer("LOGIN_MAX_FAILURES", 10, minimum=1),
+            login_window_seconds=env.integer("LOGIN_WINDOW_SECONDS", 60, minimum=1),
             status_log_retention_days=env.integer("STATUS_LOG_RETENTION_DAYS", 90, minimum=1),
             message_log_retention_days=env.integer("MESSAGE_LOG_RETENTION_DAYS", 30, minimum=1),
             max_transaction_hours=env.integer("MAX_TRANSACTION_HOURS", 72, minimum=1),

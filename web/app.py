@@ -9,6 +9,7 @@ from domain.logs import configure_logging
 from domain.settings import Settings
 from tasks.scheduler import init_embedded_scheduler
 from web import dashboard, health
+from web.access import init_access
 from web.api import init_api
 from web.auth import init_jwt
 from web.cli import register_cli
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[DATABASE_KEY] = Database(settings.database_url)
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
+    init_access(app)
     init_api(app)
     init_ocpp(app)
     init_relay(app)

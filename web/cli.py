@@ -6,11 +6,16 @@ import click
 from flask import Flask
 
 from domain import schema
-from domain.models import Role
+from domain.models import Role, User
 from domain.services.chargers import create_seed_chargers
-from domain.services.users import ensure_user
+from domain.services.users import provision_user, seed_admin
 from web.auth import issue_tokens
-from web.extensions import database
+from web.extensions import database, settings
+
+DEMO_WARNING = (
+    "WARNING: embedded default: user 'admin' has the well-known password 'admin'. "
+    "It is for a demo on this machine only; with PostgreSQL or Redis no such user is made."
+)
 
 
 def register_cli(app: Flask) -> None:
@@ -29,12 +34,32 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.option("--username", default="admin", show_default=True)
-    @click.option("--password", default="admin", show_default=True)
+    @click.option(
+        "--password", default=None, help="Default: a strong one, generated and printed once."
+    )
     @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value)
-    def create_user(username: str, password: str, role: str) -> None:
+    def create_user(username: str, password: str | None, role: str) -> None:
         """Create a user if missing and print an access and a refresh token for it."""
         with database().unit_of_work() as session:
-            user = ensure_user(session, username, password, role)
-            access, refresh = issue_tokens(user)
-        click.echo(f"JWT Access Token >>>>   {access}")
-        click.echo(f"JWT Refresh Token >>>>   {refresh}")
+            lines = _credentials(*provision_user(session, username, password, role))
+        click.echo("\n".join(lines))  # after the commit: a printed password works
+
+    @app.cli.command("seed-admin")
+    def seed_admin_user() -> None:
+        """The admin bin/serve starts with: admin/admin on the embedded default only (with a
+        warning); elsewhere a generated password, printed once."""
+        demo = settings().embedded_default
+        with database().unit_of_work() as session:
+            lines = _credentials(*seed_admin(session, embedded=demo))
+        click.echo("\n".join(lines))
+        if demo:
+            click.echo(DEMO_WARNING, err=True)
+
+
+def _credentials(user: User, generated: str | None) -> list[str]:
+    """The lines to print for `user`: its generated password, if any, and a token pair."""
+    access, refresh = issue_tokens(user)
+    lines = [f"JWT Access Token >>>>   {access}", f"JWT Refresh Token >>>>   {refresh}"]
+    if generated is not None:
+        lines.insert(0, f"Generated password for {user.username} (shown once) >>>>   {generated}")
+    return lines

@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.models import RevokedToken, Role, User
-from domain.passwords import hash_secret, verify_secret
+from domain.passwords import generate_password, hash_secret, verify_secret
+
+DEMO_ADMIN = "admin"
+# The original design's demo credentials; only ever created on the embedded default.
+DEMO_ADMIN_PASSWORD = "admin"
 
 
 def ensure_user(session: Session, username: str, password: str, role: str = Role.ADMIN) -> User:
@@ -26,6 +30,40 @@ def ensure_user(session: Session, username: str, password: str, role: str = Role
         session.add(user)
         session.flush()
     return user
+
+
+def provision_user(
+    session: Session, username: str, password: str | None, role: str = Role.ADMIN
+) -> tuple[User, str | None]:
+    """The user `username` (flushed) and the password it was just given, if any.
+
+    A missing user is created with `password`, or with a generated strong one that is
+    returned (shown once, never stored in the clear); an existing user is left as it is.
+    Raises InvalidInput for an unknown role."""
+    _check_role(role)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is not None:
+        return user, None
+    if password is not None:
+        return ensure_user(session, username, password, role), None
+    generated = generate_password()
+    return ensure_user(session, username, generated, role), generated
+
+
+def seed_admin(session: Session, embedded: bool) -> tuple[User, str | None]:
+    """The `admin` user `bin/serve` starts with (flushed), and the password it was just given.
+
+    On the embedded default (a demo on one machine) it is the original design's
+    `admin`/`admin`. Anywhere else no well-known credentials may exist: a new admin gets a
+    generated password, and an admin still using `admin` (seeded by an older version) gets
+    a new one. Returns the new password when one was generated, else None."""
+    if embedded:
+        return ensure_user(session, DEMO_ADMIN, DEMO_ADMIN_PASSWORD), None
+    user, generated = provision_user(session, DEMO_ADMIN, None)
+    if generated is None and verify_secret(DEMO_ADMIN_PASSWORD, user.password_hash):
+        generated = generate_password()
+        update_user(session, DEMO_ADMIN, password=generated)
+    return user, generated
 
 
 def authenticate(session: Session, username: str, password: str) -> User:

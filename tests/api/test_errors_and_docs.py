@@ -56,7 +56,8 @@ def test_swagger_ui_assets_are_served_locally_not_from_a_cdn(api):
     for asset in re.findall(r'(?:src|href)="([^"]+)"', page):
         response = api.get(asset)
         assert response.status_code == 200, asset
-        assert len(response.get_data()) > 1000, asset
+        # Swagger UI's own files, and the small script that starts it without inline code.
+        assert len(response.get_data()) > (1000 if "/assets/" in asset else 100), asset
 
 
 def test_every_operation_documents_its_errors_with_the_error_schema(api):

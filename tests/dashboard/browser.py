@@ -25,6 +25,15 @@ FLAGS = (
 )
 
 
+def csp_violations(driver) -> list[str]:
+    """Console messages since the last call that report a Content-Security-Policy refusal."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
 @contextmanager
 def chromium(width: int = 1280, height: int = 900) -> Iterator:
     """A fresh headless Chromium with its own profile; skipped (failed under CI=true) when
@@ -43,6 +52,7 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator:
         options.binary_location = CHROMIUM
         for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
             yield driver

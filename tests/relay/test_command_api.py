@@ -166,10 +166,10 @@ def test_send_command_remote_start_goes_through_the_relay(client, headers):
     )
 
 
-def test_event_stream_takes_the_token_from_the_query_and_streams_events(app, client, headers):
+def test_event_stream_opens_with_a_ticket_and_streams_events(app, client, headers):
     assert client.get("/api/events").status_code == 401
-    token = headers[Role.VIEWER]["Authorization"].split()[1]
-    reply = client.get(f"/api/events?access_token={token}&charger=CP-1", buffered=False)
+    ticket = client.post("/api/events/ticket/", headers=headers[Role.VIEWER]).json["ticket"]
+    reply = client.get(f"/api/events?ticket={ticket}&charger=CP-1", buffered=False)
     assert reply.status_code == 200 and reply.mimetype == "text/event-stream"
     chunks = iter(reply.response)
     assert ": subscribed" in next(chunks).decode()

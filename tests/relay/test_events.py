@@ -23,7 +23,8 @@ class EventStream:
     def __init__(self, url: str, token: str, **params):
         self.response = requests.get(
             url,
-            params={"access_token": token, **params},
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
             stream=True,
             timeout=READ_TIMEOUT,
         )

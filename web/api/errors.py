@@ -23,6 +23,7 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ STATUS_OF_DOMAIN_ERROR: dict[type[DomainError], int] = {
     ChargerOffline: HTTPStatus.CONFLICT,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     PermissionDenied: HTTPStatus.FORBIDDEN,
+    TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -76,7 +78,10 @@ def domain_error_response(error: DomainError):
         HTTPStatus.BAD_REQUEST,
     )
     log.info("request refused", extra={"status": int(status), "reason": error.message})
-    return error_response(status, error.message, error.details)
+    body, code = error_response(status, error.message, error.details)
+    if isinstance(error, TooManyAttempts):
+        return body, code, {"Retry-After": str(error.retry_after)}
+    return body, code
 
 
 def register_error_handlers(app: Flask, jwt: JWTManager) -> None:

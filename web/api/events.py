@@ -2,9 +2,10 @@
 status, transaction changes).
 
 Each event is `event: <type>` with `data: <JSON>`; a comment line every KEEPALIVE_SECONDS
-keeps proxies from closing a quiet stream. The stream ends after `max_seconds` (browsers'
-EventSource reconnects by itself), so no stream outlives the token it was opened with by long.
-EventSource cannot send headers, so the access token may also come as `?access_token=`.
+keeps proxies from closing a quiet stream. The stream ends after `max_seconds`, and never
+outlives the access token it was opened with (clients reconnect).
+EventSource cannot send headers, so browsers open the stream with a one-use `?ticket=` from
+POST /api/events/ticket/; an access token in the URL is refused (it would end up in logs).
 """
 
 from __future__ import annotations
@@ -15,30 +16,28 @@ from collections.abc import Iterator
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from flask_smorest import abort
 from webargs.fields import DelimitedList
 
 from domain.errors import PermissionDenied
-from domain.models import Role
+from domain.models import Role, User
+from domain.services.users import find_user_by_id
+from web.access import event_tickets
+from web.access.tickets import TICKET_SECONDS
 from web.api.blueprint import BEARER_SCHEME, ApiBlueprint
 from web.api.fields import charger_name
 from web.auth import has_role
+from web.extensions import database
 from web.relay import EventType, relay
 
 blp = ApiBlueprint("events", __name__, url_prefix="/api", description="Live events (SSE).")
 
 KEEPALIVE_SECONDS = 15.0
-TOKEN_QUERY_PARAMETER = "access_token"
+REFUSED_QUERY_TOKEN = "access_token"
 RECONNECT_MILLISECONDS = 2000
-
-
-@blp.record_once
-def _token_in_query(state) -> None:
-    # Assigned, not defaulted: flask-jwt-extended has already set its own default ("jwt").
-    # Only this route reads tokens from the query string (JWT_TOKEN_LOCATION is headers).
-    state.app.config["JWT_QUERY_STRING_NAME"] = TOKEN_QUERY_PARAMETER
 
 
 class EventQuerySchema(ma.Schema):
@@ -47,9 +46,9 @@ class EventQuerySchema(ma.Schema):
         ma.fields.String(validate=ma.validate.OneOf([str(kind) for kind in EventType])),
         metadata={"description": "Comma-separated event types (default: all)"},
     )
-    access_token = ma.fields.String(
-        load_only=True,
-        metadata={"description": "The access token, for clients that cannot send headers"},
+    ticket = ma.fields.String(
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "A ticket from POST /api/events/ticket/ (one stream)"},
     )
     max_seconds = ma.fields.Integer(
         load_default=300,
@@ -73,11 +72,12 @@ class Events(MethodView):
     @blp.alt_response(HTTPStatus.FORBIDDEN, "FORBIDDEN")
     @blp.doc(security=[{BEARER_SCHEME: []}])
     def get(self, query):
-        """Stream live events (viewer role; token in the header or `access_token`)"""
-        verify_jwt_in_request(locations=["headers", "query_string"])
-        if not has_role(current_user, Role.VIEWER):
+        """Stream live events (viewer role; bearer token in the header, or a `ticket`)"""
+        user, until = _caller(query.get("ticket"))
+        if not has_role(user, Role.VIEWER):
             raise PermissionDenied(f"this needs the {Role.VIEWER} role or higher")
-        stream = _stream(query.get("charger"), set(query.get("types") or ()), query["max_seconds"])
+        seconds = min(query["max_seconds"], max(0.0, until - time.time()))
+        stream = _stream(query.get("charger"), set(query.get("types") or ()), seconds)
         return Response(
             stream_with_context(stream),
             mimetype="text/event-stream",
@@ -85,7 +85,46 @@ class Events(MethodView):
         )
 
 
-def _stream(charger: str | None, types: set[str], max_seconds: int) -> Iterator[str]:
+class TicketSchema(ma.Schema):
+    ticket = ma.fields.String(required=True, metadata={"description": "For ?ticket= (one use)"})
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Seconds to use it"})
+
+
+@blp.route("/events/ticket/")
+class EventTicket(MethodView):
+    @blp.requires(Role.VIEWER)
+    @blp.response(HTTPStatus.CREATED, TicketSchema)
+    def post(self):
+        """A ticket that opens one event stream within a minute (for EventSource)
+
+        The stream lasts no longer than the access token the ticket was asked with."""
+        ticket = event_tickets().issue(current_user.id, get_jwt()["exp"])
+        return {"ticket": ticket, "expires_in": TICKET_SECONDS}
+
+
+def _caller(ticket: str | None) -> tuple[User, float]:
+    """The stream's user and when its access ends (epoch seconds), from a ticket or the
+    bearer token; 401 for an access token in the URL or a ticket unknown, used or expired."""
+    if REFUSED_QUERY_TOKEN in request.args:
+        abort(
+            HTTPStatus.UNAUTHORIZED,
+            message="an access token is not accepted in the URL: "
+            "open the stream with a ticket from POST /api/events/ticket/",
+        )
+    if ticket is None:
+        verify_jwt_in_request()
+        return current_user, get_jwt()["exp"]
+    grant = event_tickets().redeem(ticket)
+    user = None
+    if grant is not None:
+        with database().unit_of_work() as session:
+            user = find_user_by_id(session, grant.user_id)
+    if user is None:
+        abort(HTTPStatus.UNAUTHORIZED, message="the ticket is unknown, used or expired")
+    return user, grant.until
+
+
+def _stream(charger: str | None, types: set[str], max_seconds: float) -> Iterator[str]:
     subscription = relay().transport.subscribe_events()
     deadline = time.monotonic() + max_seconds
     try:

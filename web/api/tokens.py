@@ -11,6 +11,7 @@ from flask_smorest import abort
 
 from domain.errors import PermissionDenied
 from domain.services.users import authenticate
+from web.access import client_address, login_throttle
 from web.api.blueprint import BEARER_SCHEME, ApiBlueprint
 from web.api.fields import text
 from web.auth import access_token_from_refresh, issue_tokens, revoke_presented_token
@@ -61,14 +62,22 @@ class Tokens(MethodView):
     @blp.arguments(CredentialsSchema)
     @blp.response(HTTPStatus.OK, TokenPairSchema)
     @blp.alt_response(HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED")
+    @blp.alt_response(HTTPStatus.TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS")
     def post(self, credentials):
-        """Log in: an access and a refresh token for a username and password"""
-        with database().unit_of_work() as session:
-            try:
-                user = authenticate(session, credentials["username"], credentials["password"])
-            except PermissionDenied as error:
-                abort(HTTPStatus.UNAUTHORIZED, message=error.message)
-            access, refresh = issue_tokens(user)
+        """Log in: an access and a refresh token for a username and password
+
+        Failed log-ins are throttled per username and per client address: beyond
+        LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS the answer is 429 with Retry-After."""
+        username = credentials["username"]
+        try:
+            with (
+                login_throttle().attempt(username, client_address()),
+                database().unit_of_work() as session,
+            ):
+                user = authenticate(session, username, credentials["password"])
+                access, refresh = issue_tokens(user)
+        except PermissionDenied as error:
+            abort(HTTPStatus.UNAUTHORIZED, message=error.message)
         return {"access": access, "refresh": refresh}
 
 

@@ -84,7 +84,7 @@ export async function signOut() {
 }
 
 // One refresh at a time, however many requests found the access token expired.
-export function refreshAccess() {
+function refreshAccess() {
   if (!refreshing) {
     const refresh = sessionStorage.getItem(REFRESH);
     refreshing = (async () => {

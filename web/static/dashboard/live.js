@@ -1,10 +1,11 @@
 // Live updates from GET /api/events (server-sent events) that never give up.
-// EventSource cannot send an Authorization header, so the access token rides in the query.
-// Any error closes the stream and we open a new one ourselves, backing off up to 10 seconds,
-// with a fresh access token when ours is (about to be) expired: a browser's own retry would
-// keep presenting the expired token and be refused for good.
+// EventSource cannot send an Authorization header, and a token in a URL ends up in logs, so
+// each stream opens with a one-use ticket from POST /api/events/ticket/ (asked with the
+// bearer token, refreshed by the api module when expired). Any error closes the stream and
+// we open a new one with a new ticket, backing off up to 10 seconds: a browser's own retry
+// would present the used ticket and be refused for good.
 
-import { accessToken, claims, refreshAccess } from "./api.js";
+import { accessToken, api } from "./api.js";
 
 const MAX_DELAY_MS = 10000;
 
@@ -17,6 +18,7 @@ export class LiveEvents {
     this.timer = null;
     this.delay = 500;
     this.stopped = true;
+    this.attempt = 0;
   }
 
   start() {
@@ -32,12 +34,26 @@ export class LiveEvents {
     this.onState("off");
   }
 
-  open() {
+  async open() {
     clearTimeout(this.timer);
     if (this.source) this.source.close();
-    const token = accessToken();
-    if (!token) return;
-    const source = new EventSource(`/api/events?access_token=${encodeURIComponent(token)}`);
+    this.source = null;
+    if (!accessToken()) return;
+    // Only the latest open() may start a stream (stop/start can overtake an awaited ticket).
+    const attempt = ++this.attempt;
+    let ticket;
+    try {
+      ({ ticket } = (await api("/api/events/ticket/", { method: "POST" })).data);
+    } catch {
+      // A refused refresh signs the page out (the api module); anything else retries.
+      if (attempt === this.attempt && !this.stopped && accessToken()) {
+        this.onState("reconnecting");
+        this.retry();
+      }
+      return;
+    }
+    if (attempt !== this.attempt || this.stopped) return;
+    const source = new EventSource(`/api/events?ticket=${encodeURIComponent(ticket)}`);
     this.source = source;
     source.onopen = () => {
       this.delay = 500;
@@ -66,17 +82,8 @@ export class LiveEvents {
 
   retry() {
     clearTimeout(this.timer);
-    this.timer = setTimeout(async () => {
+    this.timer = setTimeout(() => {
       this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
-      const expires = (claims() || {}).exp || 0;
-      if (expires * 1000 < Date.now() + 5000) {
-        try {
-          await refreshAccess();
-        } catch {
-          // A refused refresh signs the page out (the api module); a failed one retries.
-          if (!accessToken()) return;
-        }
-      }
       if (!this.stopped) this.open();
     }, this.delay);
   }
