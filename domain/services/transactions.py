@@ -27,6 +27,7 @@ from domain.services.insert_once import insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.notifications import record_charger_event
 from domain.services.outbox import enqueue_task
+from domain.services.reconciliation import settle_connector
 
 FINALIZE_SESSION = "finalize_session"
 UNKNOWN_TRANSACTION = "UnknownTransaction"
@@ -59,6 +60,8 @@ def start_transaction(
     The row is always created, whatever the tag's status: the charger may already be
     charging and the idTagInfo tells it whether to go on. The same connector, idTag and
     start timestamp again (a retry) returns the existing transaction instead of a new one.
+    An Active session still open on the connector is closed first (see `settle_connector`),
+    so the idTagInfo says ConcurrentTx only for a tag charging on another connector.
     The connector becomes OCCUPIED.
     """
     connector = connector_pk(session, charger, connector_id)
@@ -91,8 +94,8 @@ def start_transaction(
                 Transaction.start_time == timestamp,
             )
         )
-    info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
     if not replayed:
+        _close_superseded(session, connector, transaction_id, now)
         session.execute(
             update(_CONNECTORS)
             .where(_CONNECTORS.c.id == connector)
@@ -106,7 +109,27 @@ def start_transaction(
             connector_id=connector_id,
             now=now,
         )
+    info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
     return StartedTransaction(transaction_id, info, replayed=replayed)
+
+
+def _close_superseded(session: Session, connector: int, transaction_id: int, now: datetime):
+    """A new start on a connector ends whatever Active session it still had there (its
+    StopTransaction was lost: it cannot still be charging), so that session's idTag is no
+    longer counted as charging elsewhere. One cheap check on the usual path."""
+    crowded = session.scalar(
+        select(
+            select(_TRANSACTIONS.c.id)
+            .where(
+                _TRANSACTIONS.c.connector_id == connector,
+                _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+                _TRANSACTIONS.c.id != transaction_id,
+            )
+            .exists()
+        )
+    )
+    if crowded:
+        settle_connector(session, session.get(Transaction, transaction_id), now)
 
 
 def stop_transaction(
