@@ -28,6 +28,7 @@ from domain.services.meter_values import record_meter_values
 from domain.services.notifications import record_charger_event
 from domain.services.outbox import enqueue_task
 from domain.services.reconciliation import settle_connector
+from domain.services.reservations import use_reservation
 
 FINALIZE_SESSION = "finalize_session"
 UNKNOWN_TRANSACTION = "UnknownTransaction"
@@ -62,7 +63,8 @@ def start_transaction(
     start timestamp again (a retry) returns the existing transaction instead of a new one.
     An Active session still open on the connector is closed first (see `settle_connector`),
     so the idTagInfo says ConcurrentTx only for a tag charging on another connector.
-    The connector becomes OCCUPIED.
+    The reservation it names, if the charger has it Active, is used up. The connector
+    becomes OCCUPIED.
     """
     connector = connector_pk(session, charger, connector_id)
     transaction_id = session.scalar(
@@ -96,6 +98,8 @@ def start_transaction(
         )
     if not replayed:
         _close_superseded(session, connector, transaction_id, now)
+        if reservation_id is not None:
+            use_reservation(session, charger.id, reservation_id, timestamp)
         session.execute(
             update(_CONNECTORS)
             .where(_CONNECTORS.c.id == connector)
