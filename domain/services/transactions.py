@@ -97,14 +97,19 @@ def start_transaction(
             )
         )
     if not replayed:
-        _close_superseded(session, connector, transaction_id, now)
-        if reservation_id is not None:
-            use_reservation(session, charger.id, reservation_id, timestamp)
-        session.execute(
+        # Whether another session is still Active there rides along with the update.
+        crowded = session.scalar(
             update(_CONNECTORS)
             .where(_CONNECTORS.c.id == connector)
             .values({_CONNECTORS.c.status: ConnectorStatus.OCCUPIED})
+            .returning(_other_active_on(connector, transaction_id))
         )
+        if crowded:
+            # Its StopTransaction was lost: it cannot still be charging. Closed first, so
+            # its idTag no longer counts as charging elsewhere.
+            settle_connector(session, session.get(Transaction, transaction_id), now)
+        if reservation_id is not None:
+            use_reservation(session, charger.id, reservation_id, timestamp)
         mark_if_remote_started(
             session,
             transaction_id,
@@ -117,23 +122,17 @@ def start_transaction(
     return StartedTransaction(transaction_id, info, replayed=replayed)
 
 
-def _close_superseded(session: Session, connector: int, transaction_id: int, now: datetime):
-    """A new start on a connector ends whatever Active session it still had there (its
-    StopTransaction was lost: it cannot still be charging), so that session's idTag is no
-    longer counted as charging elsewhere. One cheap check on the usual path."""
-    crowded = session.scalar(
-        select(
-            select(_TRANSACTIONS.c.id)
-            .where(
-                _TRANSACTIONS.c.connector_id == connector,
-                _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
-                _TRANSACTIONS.c.id != transaction_id,
-            )
-            .exists()
+def _other_active_on(connector: int, transaction_id: int):
+    """Whether an Active transaction other than `transaction_id` is on `connector`."""
+    return (
+        select(_TRANSACTIONS.c.id)
+        .where(
+            _TRANSACTIONS.c.connector_id == connector,
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != transaction_id,
         )
+        .exists()
     )
-    if crowded:
-        settle_connector(session, session.get(Transaction, transaction_id), now)
 
 
 def stop_transaction(
