@@ -5,7 +5,9 @@ import json
 
 import pytest
 import websockets
+from sqlalchemy import select, text
 
+from domain.models import Charger
 from tests.ocpp_client import exchange, raw_socket, register_charger, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -114,3 +116,36 @@ def test_a_binary_frame_that_is_not_utf8_closes_with_1007(live_server, live_db):
             return closed.value.rcvd.code
 
     assert run(scenario()) == 1007
+
+
+@pytest.fixture
+def failing_socket_log(live_db):
+    """A charger whose socket bookkeeping (its StatusLog rows) the database refuses."""
+    name = register_charger(live_db, "openfail")
+    with live_db.unit_of_work() as session:
+        charger_id = session.scalar(select(Charger.id).where(Charger.name == name))
+        session.execute(text(
+            "CREATE OR REPLACE FUNCTION voltline_test_refuse_log() RETURNS trigger AS $$ "
+            f"BEGIN IF NEW.charger_id = {charger_id} THEN RAISE EXCEPTION 'log refused'; "
+            "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        ))  # fmt: skip
+        session.execute(text(
+            "CREATE TRIGGER voltline_test_refuse_log BEFORE INSERT ON status_logs "
+            "FOR EACH ROW EXECUTE FUNCTION voltline_test_refuse_log()"
+        ))  # fmt: skip
+    yield name
+    with live_db.unit_of_work() as session:
+        session.execute(text("DROP TRIGGER IF EXISTS voltline_test_refuse_log ON status_logs"))
+
+
+def test_a_failure_after_the_upgrade_closes_the_socket_cleanly_never_an_http_500(
+    live_server, failing_socket_log
+):
+    async def scenario():
+        async with raw_socket(live_server.ws_url(failing_socket_log)) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value
+
+    closed = run(scenario())
+    assert closed.rcvd is not None and closed.rcvd.code == 1011
