@@ -36,6 +36,8 @@ from web.ocpp.validation import error_code_for, schema_violations
 log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 255
+# A hook run once a CALL's `.conf` is on the wire: (connection, call, conf).
+AfterSent = Callable[[ChargerConnection, IncomingCall, dict[str, Any]], None]
 
 
 class CallHandler:
@@ -57,8 +59,7 @@ class CallHandler:
         self.on_answered: list[Callable[[str, IncomingCall, dict[str, Any]], None]] = []
         # Called with (connection, call, conf) once the `.conf` is on the wire (e.g. to send
         # queued commands after an accepting BootNotification.conf, never before it).
-        self.after_sent: list[Callable[[ChargerConnection, IncomingCall, dict[str, Any]], None]]
-        self.after_sent = []
+        self.after_sent: list[AfterSent] = []
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The reply to one CALL (never raises for anything the charger sent)."""
