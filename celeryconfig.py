@@ -74,6 +74,7 @@ def periodic_intervals(settings: Settings) -> dict[str, float]:
         "dispatch_outbox": settings.outbox_dispatch_seconds,
         "sweep_heartbeats": settings.heartbeat_sweep_seconds,
         "reconcile_transactions": settings.reconcile_interval_seconds,
+        "expire_reservations": settings.reconcile_interval_seconds,
         "prune_status_logs": settings.prune_interval_hours * 3600,
         "prune_message_log": settings.prune_interval_hours * 3600,
     }

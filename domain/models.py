@@ -356,11 +356,15 @@ class ConfigurationKey(Base):
 
 class Reservation(Base):
     __tablename__ = "reservations"
+    # OCPP 1.6 reservation ids are chosen per charger.
+    __table_args__ = (
+        UniqueConstraint("charger_id", "reservation_id", name="uq_reservation_per_charger"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int]
-    reservation_id: Mapped[int] = mapped_column(unique=True)
+    reservation_id: Mapped[int]
     id_tag: Mapped[str] = mapped_column(String(20))
     parent_id_tag: Mapped[str | None] = mapped_column(String(20))
     expiry_date: Mapped[datetime]

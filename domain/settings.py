@@ -37,7 +37,7 @@ class Settings:
     heartbeat_interval: int = 300
     heartbeat_timeout_factor: float = 3.0
     ocpp_auto_register: bool = False
-    ocpp_max_message_bytes: int = 65536
+    ocpp_max_message_bytes: int = 1_048_576
     ocpp_ping_interval: int = 30
     presence_ttl: int = 90
     boot_rate_per_second: float = 50.0
@@ -105,7 +105,7 @@ class Settings:
             heartbeat_interval=env.integer("HEARTBEAT_INTERVAL", 300, minimum=1),
             heartbeat_timeout_factor=env.number("HEARTBEAT_TIMEOUT_FACTOR", 3.0, minimum=1.0),
             ocpp_auto_register=env.boolean("OCPP_AUTO_REGISTER", False),
-            ocpp_max_message_bytes=env.integer("OCPP_MAX_MESSAGE_BYTES", 65536, minimum=1024),
+            ocpp_max_message_bytes=env.integer("OCPP_MAX_MESSAGE_BYTES", 1_048_576, minimum=1024),
             ocpp_ping_interval=env.integer("OCPP_PING_INTERVAL", 30, minimum=0),
             presence_ttl=env.integer("PRESENCE_TTL", 90, minimum=5),
             boot_rate_per_second=env.number("BOOT_RATE_PER_SECOND", 50.0, minimum=0.1),

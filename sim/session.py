@@ -50,7 +50,7 @@ async def _run(charger: SimulatedCharger, connector: Connector, session: Session
             stats.count("sessions_not_authorized_unanswered")
             return
         if answer.id_tag_info["status"] != AuthorizationStatus.accepted:
-            # e.g. ConcurrentTx: the central system sees this tag charging elsewhere.
+            # e.g. Blocked or Expired: the central system refuses this tag.
             stats.count(f"sessions_not_authorized_{answer.id_tag_info['status']}")
             return
     if session.stopped.is_set():

@@ -52,6 +52,11 @@ def reconcile_transactions() -> dict:
     return jobs.reconcile_transactions(*_worker_context())
 
 
+@app.task(name="expire_reservations")
+def expire_reservations() -> dict:
+    return jobs.expire_reservations(*_worker_context())
+
+
 @app.task(name="dispatch_outbox")
 def dispatch_outbox() -> dict:
     return dispatch.dispatch_outbox(*_worker_context())

@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.clock import utcnow
 from domain.db import Database
-from domain.services import heartbeat_sweep, reconciliation, retention, sessions
+from domain.services import heartbeat_sweep, reconciliation, reservations, retention, sessions
 from domain.settings import Settings
 from web.metrics import TaskState, record_task
 from web.ocpp.registry import Presence, build_presence
@@ -115,6 +115,14 @@ def reconcile_transactions(database: Database, settings: Settings) -> dict:
         )
     _log_done("reconcile_transactions", **{k: len(v) for k, v in report.as_dict().items()})
     return report.as_dict()
+
+
+@job("expire_reservations")
+def expire_reservations(database: Database, settings: Settings) -> dict:
+    with database.unit_of_work() as session:
+        expired = reservations.expire_reservations(session, utcnow())
+    _log_done("expire_reservations", expired=expired)
+    return {"expired": expired}
 
 
 def _prune(database: Database, prune_batch: Callable[..., int], days: int, settings) -> int:

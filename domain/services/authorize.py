@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.clock import to_wire
-from domain.models import Charger, IdTag, IdTagStatus, Transaction, TransactionStatus
+from domain.models import (
+    Charger,
+    IdTag,
+    IdTagStatus,
+    RegistrationStatus,
+    Transaction,
+    TransactionStatus,
+)
 
 _STATUS = {
     IdTagStatus.ACCEPTED: AuthorizationStatus.accepted,
@@ -58,8 +65,12 @@ def id_tag_info(
     Accepted for a known, unblocked, unexpired tag and for the charger's own `id_tag`;
     Blocked/Expired/Invalid from the IdTag table; Expired once `expiry_date` has passed;
     Invalid for an unknown tag; ConcurrentTx (when `check_concurrent`) for an otherwise
-    Accepted tag that already charges in another transaction.
+    Accepted tag that already charges in another transaction. A charger whose registration
+    is not Accepted may not send these at all (1.6 section 4.2); its messages are still
+    recorded, but the central system vouches for no tag to it: Invalid.
     """
+    if charger.registration_status != RegistrationStatus.ACCEPTED:
+        return {"status": AuthorizationStatus.invalid.value}
     if id_tag == charger.id_tag:
         return {"status": AuthorizationStatus.accepted.value}
     # The concurrent-transaction check rides along with the tag lookup (one round trip).

@@ -53,7 +53,8 @@ def _heartbeat(session: Session, charger: Charger, p: Payload, ctx: CallContext)
 
 
 def _authorize(session: Session, charger: Charger, p: Payload, ctx: CallContext):
-    return {"idTagInfo": id_tag_info(session, charger, p["idTag"], ctx.now)}
+    # ConcurrentTx is StartTransaction.conf's word (1.6 section 7.2); Authorize never says it.
+    return {"idTagInfo": id_tag_info(session, charger, p["idTag"], ctx.now, check_concurrent=False)}
 
 
 def _start_transaction(session: Session, charger: Charger, p: Payload, ctx: CallContext):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ocpp.v16.enums import MessageTrigger
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -118,6 +119,19 @@ def update_charger(session: Session, name: str, **changes) -> Charger:
         setattr(charger, field, value)
     session.flush()
     return charger
+
+
+def boot_trigger(previous_status: str, charger: Charger) -> dict[str, str] | None:
+    """The TriggerMessage payload that asks `charger` to send BootNotification again when it
+    has just been accepted from Pending, else None. A Pending charger only learns it is
+    Accepted from a BootNotification.conf, and it waits for its retry interval before the
+    next one unless triggered (OCPP 1.6 sections 4.2 and 5.17)."""
+    if (
+        previous_status == RegistrationStatus.PENDING
+        and charger.registration_status == RegistrationStatus.ACCEPTED
+    ):
+        return {"requestedMessage": MessageTrigger.boot_notification.value}
+    return None
 
 
 def delete_charger(session: Session, name: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from ocpp.v16.enums import (
     Action,
@@ -31,15 +30,11 @@ from domain.models import (
     Transaction,
     TransactionType,
 )
+from domain.services.reservations import ReservationState
 
 # How long after a RemoteStartTransaction the charger's StartTransaction counts as its result:
 # generous against the spec's ConnectionTimeOut (the time a driver has to plug in).
 REMOTE_START_WINDOW = timedelta(minutes=10)
-
-
-class ReservationState(StrEnum):
-    ACTIVE = "Active"
-    CANCELLED = "Cancelled"
 
 
 def apply_answer(session: Session, command: Command) -> None:
@@ -157,13 +152,17 @@ def _reserved(session: Session, command: Command, answer: dict) -> None:
         return
     request = command.payload
     reservation = session.scalar(
-        select(Reservation).where(Reservation.reservation_id == request["reservationId"])
+        select(Reservation).where(
+            Reservation.reservation_id == request["reservationId"],
+            Reservation.charger_id == command.charger_id,
+        )
     )
     if reservation is None:
-        reservation = Reservation(reservation_id=request["reservationId"])
+        reservation = Reservation(
+            reservation_id=request["reservationId"], charger_id=command.charger_id
+        )
         session.add(reservation)
     # The spec: a ReserveNow with a known reservationId replaces that reservation.
-    reservation.charger_id = command.charger_id
     reservation.connector_id = request["connectorId"]
     reservation.id_tag = request["idTag"]
     reservation.parent_id_tag = request.get("parentIdTag")

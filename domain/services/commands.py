@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from ocpp.v16.enums import Action
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,8 @@ from domain.services.command_effects import apply_answer
 
 OPEN_STATUSES = (CommandStatus.PENDING, CommandStatus.QUEUED, CommandStatus.SENT)
 STATUS_WORD_MAX = 32  # the width of Command.status
+# OCPP 1.6 section 4.2: what a central system may not send a charger it answered Pending.
+NOT_WHILE_PENDING = frozenset({Action.remote_start_transaction, Action.remote_stop_transaction})
 
 
 def is_final(status: str) -> bool:
@@ -48,9 +51,9 @@ def create_command(
     The payload must already have passed the action's OCPP 1.6 schema (the edge checks it).
     An idempotency key that was used before by the same requester returns that command and
     False, and nothing is written. Raises InvalidInput (not a central-system action, bad
-    queue TTL), NotFound (charger), Conflict (key used for a different command, or a charger
-    whose registration is Rejected). A concurrent duplicate key surfaces as an IntegrityError
-    at flush; calling again finds the command.
+    queue TTL), NotFound (charger), Conflict (key used for a different command, a charger
+    whose registration is Rejected, or a remote start/stop to a Pending one). A concurrent
+    duplicate key surfaces as an IntegrityError at flush; calling again finds the command.
     """
     action = command_action(action_name)
     if action is None:
@@ -63,6 +66,11 @@ def create_command(
         # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
         # BootNotification it rejected.
         raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
+    if charger.registration_status == RegistrationStatus.PENDING and action in NOT_WHILE_PENDING:
+        raise Conflict(
+            f"charger {charger_name!r} is Pending: OCPP 1.6 section 4.2 allows no {action} "
+            "until its registration is Accepted"
+        )
     if scoped_key is not None:
         existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
         if existing is not None:
@@ -124,12 +132,14 @@ def queue_command(session: Session, command_id: str) -> bool:
 
 
 def queued_commands(session: Session, charger_name: str, now: datetime | None = None) -> list[str]:
-    """Ids of the charger's queued, unexpired commands, oldest first."""
+    """Ids of the charger's queued, unexpired commands, oldest first; none while its
+    registration is not Accepted (they wait for the boot that accepts it)."""
     query = (
         select(Command.id)
         .join(Charger, Charger.id == Command.charger_id)
         .where(
             Charger.name == charger_name,
+            Charger.registration_status == RegistrationStatus.ACCEPTED,
             Command.status == CommandStatus.QUEUED,
             Command.queue_expires_at > (now or utcnow()),
         )

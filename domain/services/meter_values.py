@@ -16,14 +16,25 @@ from domain.models import Charger, MeterValue, Transaction
 from domain.services.chargers import connector_pk
 from domain.services.insert_once import insert_once
 
-# What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue).
+# What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue). The unit has
+# a default only for energy: "Wh" if the (default) measurand is an "Energy" type.
 DEFAULTS = {
     "context": ReadingContext.sample_periodic.value,
     "format": ValueFormat.raw.value,
     "measurand": Measurand.energy_active_import_register.value,
     "location": Location.outlet.value,
-    "unit": UnitOfMeasure.wh.value,
 }
+ENERGY_MEASURAND_PREFIX = "Energy."
+
+
+def _filled_in(sample: dict) -> dict[str, str | None]:
+    """The sample's context, format, location, measurand and unit, with 1.6's defaults for
+    the omitted ones; a unit stays None where 1.6 defines no default (not energy)."""
+    fields = {field: sample.get(field) or default for field, default in DEFAULTS.items()}
+    unit = sample.get("unit")
+    if unit is None and fields["measurand"].startswith(ENERGY_MEASURAND_PREFIX):
+        unit = UnitOfMeasure.wh.value
+    return {**fields, "unit": unit}
 
 
 def sample_key(
@@ -36,7 +47,7 @@ def sample_key(
         transaction_id,
         timestamp.isoformat(),
         sample["value"],
-        *(sample.get(field) or default for field, default in sorted(DEFAULTS.items())),
+        *(value for _, value in sorted(_filled_in(sample).items())),
         sample.get("phase"),
     ]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
@@ -78,12 +89,8 @@ def record_meter_values(
                 "transaction_id": transaction_pk,
                 "ocpp_transaction_id": ocpp_transaction_id,
                 "timestamp": timestamp,
-                "measurand": sample.get("measurand") or DEFAULTS["measurand"],
+                **_filled_in(sample),
                 "phase": sample.get("phase"),
-                "unit": sample.get("unit") or DEFAULTS["unit"],
-                "context": sample.get("context") or DEFAULTS["context"],
-                "location": sample.get("location") or DEFAULTS["location"],
-                "format": sample.get("format") or DEFAULTS["format"],
                 "value": sample["value"],
                 "sample_key": key,
             }

@@ -88,26 +88,50 @@ def _settle_shared_connectors(session: Session, report: ReconcileReport, now: da
         .having(func.count() > 1)
     )
     for connector_id in session.scalars(crowded).all():
-        active = session.scalars(
+        survivor = session.scalars(
             select(Transaction)
             .where(_active(), Transaction.connector_id == connector_id)
             .order_by(Transaction.start_time.desc(), Transaction.id.desc())
-        ).all()
-        survivor, older = active[0], active[1:]
-        for transaction in older:
-            if _is_duplicate(transaction, survivor):
-                if _merge(session, transaction, survivor, now):
-                    report.merged.append(transaction.id)
-            elif _close_failed(
-                session,
-                transaction,
-                Reason.other,
-                f"superseded by transaction {survivor.id} on the same connector "
-                "(its StopTransaction never arrived)",
-                now,
-                until=survivor.start_time,
-            ):
-                report.closed.append(transaction.id)
+            .limit(1)
+        ).one()
+        settle_connector(session, survivor, now, report)
+
+
+def settle_connector(
+    session: Session, survivor: Transaction, now: datetime, report: ReconcileReport | None = None
+) -> ReconcileReport:
+    """Leave `survivor` the only Active transaction on its connector (flushed, not committed).
+
+    A connector charges one session at a time, so every other Active one there is either a
+    re-stamped retry of the survivor's StartTransaction (merged into it) or a session whose
+    StopTransaction never arrived: closed as Failed at its last reading before the survivor
+    started, with a StatusLog row saying so. Returns the ids changed (added to `report`).
+    """
+    report = report if report is not None else ReconcileReport()
+    older = session.scalars(
+        select(Transaction)
+        .where(
+            _active(),
+            Transaction.connector_id == survivor.connector_id,
+            Transaction.id != survivor.id,
+        )
+        .order_by(Transaction.id)
+    ).all()
+    for transaction in older:
+        if _is_duplicate(transaction, survivor):
+            if _merge(session, transaction, survivor, now):
+                report.merged.append(transaction.id)
+        elif _close_failed(
+            session,
+            transaction,
+            Reason.other,
+            f"superseded by transaction {survivor.id} on the same connector "
+            "(its StopTransaction never arrived)",
+            now,
+            until=survivor.start_time,
+        ):
+            report.closed.append(transaction.id)
+    return report
 
 
 def _is_duplicate(transaction: Transaction, survivor: Transaction) -> bool:

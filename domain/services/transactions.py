@@ -27,6 +27,8 @@ from domain.services.insert_once import insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.notifications import record_charger_event
 from domain.services.outbox import enqueue_task
+from domain.services.reconciliation import settle_connector
+from domain.services.reservations import use_reservation
 
 FINALIZE_SESSION = "finalize_session"
 UNKNOWN_TRANSACTION = "UnknownTransaction"
@@ -59,7 +61,10 @@ def start_transaction(
     The row is always created, whatever the tag's status: the charger may already be
     charging and the idTagInfo tells it whether to go on. The same connector, idTag and
     start timestamp again (a retry) returns the existing transaction instead of a new one.
-    The connector becomes OCCUPIED.
+    An Active session still open on the connector is closed first (see `settle_connector`),
+    so the idTagInfo says ConcurrentTx only for a tag charging on another connector.
+    The reservation it names, if the charger has it Active, is used up. The connector
+    becomes OCCUPIED.
     """
     connector = connector_pk(session, charger, connector_id)
     transaction_id = session.scalar(
@@ -91,13 +96,20 @@ def start_transaction(
                 Transaction.start_time == timestamp,
             )
         )
-    info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
     if not replayed:
-        session.execute(
+        # Whether another session is still Active there rides along with the update.
+        crowded = session.scalar(
             update(_CONNECTORS)
             .where(_CONNECTORS.c.id == connector)
             .values({_CONNECTORS.c.status: ConnectorStatus.OCCUPIED})
+            .returning(_other_active_on(connector, transaction_id))
         )
+        if crowded:
+            # Its StopTransaction was lost: it cannot still be charging. Closed first, so
+            # its idTag no longer counts as charging elsewhere.
+            settle_connector(session, session.get(Transaction, transaction_id), now)
+        if reservation_id is not None:
+            use_reservation(session, charger.id, reservation_id, timestamp)
         mark_if_remote_started(
             session,
             transaction_id,
@@ -106,7 +118,21 @@ def start_transaction(
             connector_id=connector_id,
             now=now,
         )
+    info = id_tag_info(session, charger, id_tag, now, except_transaction=transaction_id)
     return StartedTransaction(transaction_id, info, replayed=replayed)
+
+
+def _other_active_on(connector: int, transaction_id: int):
+    """Whether an Active transaction other than `transaction_id` is on `connector`."""
+    return (
+        select(_TRANSACTIONS.c.id)
+        .where(
+            _TRANSACTIONS.c.connector_id == connector,
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != transaction_id,
+        )
+        .exists()
+    )
 
 
 def stop_transaction(

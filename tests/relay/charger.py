@@ -124,11 +124,13 @@ for _action in COMMAND_ACTIONS:
 
 
 class LiveCharger:
-    """An AnsweringCharger connected to `url` and booted, on an event loop in a thread."""
+    """An AnsweringCharger connected to `url` and booted (unless `boot=False`: a charger that
+    only reconnected), on an event loop in a thread."""
 
-    def __init__(self, url: str, name: str):
+    def __init__(self, url: str, name: str, *, boot: bool = True):
         self.url = url
         self.name = name
+        self.boot = boot
         self.cp: AnsweringCharger | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -139,9 +141,12 @@ class LiveCharger:
         ready: Future = Future()
         self._run_socket = asyncio.run_coroutine_threadsafe(self._socket(ready), self._loop)
         ready.result(ANSWER_TIMEOUT)
-        self.call(
-            call.BootNotification(charge_point_vendor="Voltline", charge_point_model="RelayTest")
-        )
+        if self.boot:
+            self.call(
+                call.BootNotification(
+                    charge_point_vendor="Voltline", charge_point_model="RelayTest"
+                )
+            )
         return self
 
     def __exit__(self, *exc_info) -> None:

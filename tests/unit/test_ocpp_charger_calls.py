@@ -113,10 +113,11 @@ def test_the_chargers_own_id_tag_is_accepted(db, answer):
     assert answer("Authorize", {"idTag": own}) == {"idTagInfo": {"status": "Accepted"}}
 
 
-def test_a_tag_that_already_charges_is_concurrent(answer):
+def test_a_tag_that_already_charges_is_concurrent_at_start_but_not_at_authorize(answer):
     first = start(answer)
     assert first["idTagInfo"]["status"] == "Accepted"
-    assert answer("Authorize", {"idTag": "GOOD"})["idTagInfo"]["status"] == "ConcurrentTx"
+    # 1.6 section 7.2: ConcurrentTx is only relevant for a StartTransaction.req.
+    assert answer("Authorize", {"idTag": "GOOD"})["idTagInfo"]["status"] == "Accepted"
     second = start(answer, connector=2, timestamp=to_wire(NOW))
     assert second["idTagInfo"]["status"] == "ConcurrentTx"
     assert second["transactionId"] != first["transactionId"]

@@ -170,12 +170,6 @@ def test_closing_fails_a_waiting_call_with_connection_lost(live):
         connection.call("Reset", {"type": "Soft"}, "cmd-2", timeout=WAIT)
 
 
-def test_a_binary_frame_closes_with_1003(live):
-    connection, ws, _, _ = live
-    ws.inbox.put(b"\x00\x01")
-    assert eventually(lambda: ws.closed_with) == (1003, "OCPP-J frames must be text")
-
-
 def test_a_newer_connection_replaces_the_older_one_in_the_map():
     connections = ConnectionMap()
     first = ChargerConnection(

@@ -34,7 +34,7 @@ def parse(text):
         ('[2.0,"u1","Heartbeat",{}]', "FormationViolation", "u1"),
         ('[true,"u1","Heartbeat",{}]', "FormationViolation", "u1"),
         ('[7,"u1","Heartbeat",{}]', "FormationViolation", "u1"),
-        ('[2,17,"Heartbeat",{}]', "FormationViolation", "-1"),
+        ('[2,17,"Heartbeat",{}]', "FormationViolation", 17),
         ('[2,"u1",5,{}]', "FormationViolation", "u1"),
         ('[2,"u1","Heartbeat",[]]', "FormationViolation", "u1"),
         ('[2,"u1","Heartbeat",{},{}]', "FormationViolation", "u1"),

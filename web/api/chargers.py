@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 
 import marshmallow as ma
 from flask.views import MethodView
+from flask_jwt_extended import current_user
+from ocpp.v16.enums import Action
 
 from domain.models import Charger, ChargerStatus, RegistrationStatus, Role
 from domain.passwords import generate_authorization_key
@@ -16,6 +19,9 @@ from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
 from web.api.fields import StrictBoolean, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
+from web.relay import CommandRequest, relay
+
+log = logging.getLogger(__name__)
 
 blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description="Chargers.")
 
@@ -185,10 +191,16 @@ class ChargerDetail(MethodView):
     @blp.response(HTTPStatus.OK, ChargerSchema)
     @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
     def patch(self, changes, name):
-        """Change the location or registration status (Accepted/Pending/Rejected)"""
+        """Change the location or registration status (Accepted/Pending/Rejected); accepting
+        a Pending charger sends it TriggerMessage(BootNotification)"""
         with database().unit_of_work() as session:
-            charger_service.update_charger(session, name, **changes)
-            return charger_detail(session, name)
+            previous = charger_service.get_charger(session, name).registration_status
+            charger = charger_service.update_charger(session, name, **changes)
+            trigger = charger_service.boot_trigger(previous, charger)
+            detail = charger_detail(session, name)
+        if trigger is not None:
+            _send_after_commit(name, Action.trigger_message, trigger)
+        return detail
 
     @blp.requires(Role.ADMIN)
     @blp.response(HTTPStatus.NO_CONTENT)
@@ -223,3 +235,14 @@ class AuthorizationKey(MethodView):
         """Remove the AuthorizationKey: the charger then connects without HTTP Basic auth"""
         with database().unit_of_work() as session:
             charger_service.set_authorization_key(session, name, None)
+
+
+def _send_after_commit(name: str, action: Action, payload: dict) -> None:
+    """Send a command the committed change calls for, without waiting for its outcome (it is
+    recorded on the command). A relay failure is logged: the change itself stands."""
+    try:
+        relay().sender.send(
+            CommandRequest(name, action, payload, requested_by=current_user.username), wait=False
+        )
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("command after charger change not sent", extra={"charger_id": name})

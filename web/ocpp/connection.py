@@ -33,7 +33,8 @@ from web.ocpp.framing import (
 log = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
-CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_INVALID_PAYLOAD = 1007
+CLOSE_INTERNAL_ERROR = 1011
 
 
 @dataclass(frozen=True)
@@ -187,18 +188,23 @@ class ChargerConnection:
 
     def serve(self, answer_call: CallAnswerer) -> None:
         """Read frames until the socket closes; each CALL is answered before the next is
-        read, so one charger's messages are handled in the order it sent them."""
+        read, so one charger's messages are handled in the order it sent them. Nothing a
+        charger sends raises out of here: a failure no CALLERROR covers closes the socket
+        with 1011 (an exception reaching Flask would write an HTTP 500 into the socket)."""
         try:
             while not self.closed:
                 frame = self.ws.receive()
                 if frame is None:
                     continue
-                if isinstance(frame, bytes):
-                    self._refuse_binary(frame)
+                text = self._as_text(frame)
+                if text is None:
                     break
-                self._handle_text(frame, answer_call)
+                self._handle_text(text, answer_call)
         except (ConnectionClosed, ConnectionLost):
             pass
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("ocpp read loop failed", extra={"charger_id": self.charger_name})
+            self.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
             self._closed.set()
             self._fail_pending(ConnectionLost("socket closed"))
@@ -227,12 +233,13 @@ class ChargerConnection:
         except BadFrame as bad:
             self._log_event("bad frame", bad.unique_id, None, bad.code)
             metrics.record_ocpp_message(None, bad.code.value)
+            logged_id = str(bad.unique_id)
             self._record_frame(
-                Direction.IN, UNPARSED, bad.unique_id, None, _loggable(bad.parsed, text), "charger"
+                Direction.IN, UNPARSED, logged_id, None, _loggable(bad.parsed, text), "charger"
             )
             error = [bad.code.value, bad.description, bad.details]
             self._record_frame(
-                Direction.OUT, MessageType.CallError, bad.unique_id, None, error, "charger"
+                Direction.OUT, MessageType.CallError, logged_id, None, error, "charger"
             )
             self.send(error_frame(bad.unique_id, *error))
             return
@@ -295,13 +302,21 @@ class ChargerConnection:
             )
         pending.done.set()
 
-    def _refuse_binary(self, frame: bytes) -> None:
-        """OCPP-J frames are JSON text; a binary frame closes the socket with 1003."""
-        self._log_event("binary frame, closing", None, None, "closed 1003")
-        self._record_frame(
-            Direction.IN, UNPARSED, None, None, {"binary_bytes": len(frame)}, "charger"
-        )
-        self.close(CLOSE_UNSUPPORTED_DATA, "OCPP-J frames must be text")
+    def _as_text(self, frame: str | bytes) -> str | None:
+        """The frame as text. OCPP-J messages are UTF-8 JSON: a binary frame holding UTF-8 is
+        read as text (some firmware sends binary frames); one that is not UTF-8 closes the
+        socket with 1007 (RFC 6455: data inconsistent with the message type). None then."""
+        if isinstance(frame, str):
+            return frame
+        try:
+            return frame.decode("utf-8")
+        except UnicodeDecodeError:
+            self._log_event("binary frame not UTF-8, closing", None, None, "closed 1007")
+            self._record_frame(
+                Direction.IN, UNPARSED, None, None, {"binary_bytes": len(frame)}, "charger"
+            )
+            self.close(CLOSE_INVALID_PAYLOAD, "OCPP-J frames must be UTF-8 JSON")
+            return None
 
     def _fail_pending(self, error: CallFailed) -> None:
         with self._pending_lock:

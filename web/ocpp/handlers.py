@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ocpp.messages import MessageType
@@ -35,6 +36,8 @@ from web.ocpp.validation import error_code_for, schema_violations
 log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 255
+# A hook run once a CALL's `.conf` is on the wire: (connection, call, conf).
+AfterSent = Callable[[ChargerConnection, IncomingCall, dict[str, Any]], None]
 
 
 class CallHandler:
@@ -54,6 +57,9 @@ class CallHandler:
         # Called with (charger name, call, conf) after a CALL's unit of work committed
         # (e.g. to publish dashboard events); a failing hook never touches the answer.
         self.on_answered: list[Callable[[str, IncomingCall, dict[str, Any]], None]] = []
+        # Called with (connection, call, conf) once the `.conf` is on the wire (e.g. to send
+        # queued commands after an accepting BootNotification.conf, never before it).
+        self.after_sent: list[AfterSent] = []
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The reply to one CALL (never raises for anything the charger sent)."""
@@ -90,10 +96,24 @@ class CallHandler:
                 hook(name, call, conf)
             except Exception:  # noqa: BLE001
                 log.exception("on_answered hook failed", extra=_fields(name, call, "conf", started))
-        return Reply(
-            result_frame(call.unique_id, conf),
-            after_send=self.dispatch_outbox if enqueued else None,
-        )
+        after_send = None
+        if enqueued or self.after_sent:
+            after_send = partial(self._after_send, connection, call, conf, bool(enqueued))
+        return Reply(result_frame(call.unique_id, conf), after_send=after_send)
+
+    def _after_send(
+        self, connection: ChargerConnection, call: IncomingCall, conf: dict, enqueued: bool
+    ) -> None:
+        if enqueued:
+            self.dispatch_outbox()
+        for hook in list(self.after_sent):
+            try:
+                hook(connection, call, conf)
+            except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
+                log.exception(
+                    "after_sent hook failed",
+                    extra={"charger_id": connection.charger_name, "unique_id": call.unique_id},
+                )
 
     def _answer_in(
         self, session: Session, name: str, call: IncomingCall, context: CallContext

@@ -17,7 +17,7 @@ from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
 from web import metrics
-from web.ocpp.connection import ChargerConnection
+from web.ocpp.connection import CLOSE_INTERNAL_ERROR, ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.handlers import CallHandler
 from web.ocpp.registry import Presence, build_presence
@@ -58,6 +58,9 @@ class OcppNode:
         try:
             self._opened(connection)
             connection.serve(self.handler.answer)
+        except Exception:  # noqa: BLE001 - reaching Flask would write an HTTP 500 into the socket
+            log.exception("charger socket failed", extra={"charger_id": charger_name})
+            connection.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
             metrics.charger_socket_closed()
             self._closed(connection)

@@ -1,5 +1,6 @@
 """This node's end of the relay: envelopes addressed to it go out on the local charger socket,
-queued commands go out when their charger connects, and stranded commands get an outcome."""
+queued commands go out once their charger is Accepted on its socket, and stranded commands
+get an outcome."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import weakref
 from typing import Any
 
 from ocpp.messages import MessageType
+from ocpp.v16.enums import Action
 
 from domain.db import Database
-from domain.models import CommandStatus, Direction
+from domain.models import CommandStatus, Direction, RegistrationStatus
 from domain.services.commands import get_command, queue_command, queued_commands
 from domain.services.message_log import frame_row
 from domain.settings import Settings
@@ -22,6 +24,7 @@ from web.ocpp.connection import (
     ConnectionLost,
 )
 from web.ocpp.connection_map import ConnectionMap
+from web.ocpp.framing import IncomingCall
 from web.ocpp.validation import schema_violations
 from web.relay.outcomes import Outcomes
 from web.relay.transport import Envelope, RelayTransport
@@ -51,6 +54,8 @@ class NodeRelay:
         self._started = False
         self._start_lock = threading.Lock()
         self._stopped = threading.Event()
+        # Sockets whose queued commands went (or were looked for) after a first message.
+        self._released: weakref.WeakSet[ChargerConnection] = weakref.WeakSet()
         connections.on_open.append(self._charger_connected)
 
     def start(self) -> None:
@@ -103,6 +108,21 @@ class NodeRelay:
 
     def _charger_connected(self, connection: ChargerConnection) -> None:
         self.start()
+
+    def charger_answered(
+        self, connection: ChargerConnection, call: IncomingCall, conf: dict[str, Any]
+    ) -> None:
+        """Send the charger's queued commands once it is Accepted on this socket: after a
+        BootNotification.conf that says Accepted, or after the first other message of a
+        charger that reconnected without booting (its stored registration must be Accepted,
+        see `queued_commands`). Never when the socket merely opens: a charger that booted
+        must first hear its BootNotification answered (OCPP 1.6 section 4.2)."""
+        if call.action == Action.boot_notification:
+            if conf.get("status") != RegistrationStatus.ACCEPTED:
+                return
+        elif connection in self._released:
+            return
+        self._released.add(connection)
         threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
 
     def _not_here(self, envelope: Envelope) -> None:
