@@ -25,13 +25,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from domain.clock import to_wire, utcnow
 from sim.configuration import Configuration, default_keys
 from sim.connectors import Connector, Connectors, Session
 from sim.link import ChargerLink
 from sim.session import charge, meter_values
 from sim.stats import FleetStats
 from sim.waiting import cancel_and_wait, sleep_unless
+from sim.wire_time import wire_now
 
 log = logging.getLogger("sim")
 
@@ -247,7 +247,7 @@ class SimulatedCharger:
                 connector_id=connector_id,
                 error_code=ChargePointErrorCode.no_error,
                 status=status,
-                timestamp=to_wire(utcnow()),
+                timestamp=wire_now(),
             )
         )
 

@@ -15,7 +15,7 @@ from ocpp.v16.enums import (
     UnitOfMeasure,
 )
 
-from domain.clock import to_wire, utcnow
+from sim.wire_time import wire_now
 
 if TYPE_CHECKING:
     from sim.charger import SimulatedCharger
@@ -61,7 +61,7 @@ async def _run(charger: SimulatedCharger, connector: Connector, session: Session
             connector_id=connector.connector_id,
             id_tag=session.id_tag,
             meter_start=connector.meter_wh,
-            timestamp=to_wire(utcnow()),
+            timestamp=wire_now(),
         )
     )
     if started is None:
@@ -107,7 +107,7 @@ async def _stop(charger: SimulatedCharger, connector: Connector, session: Sessio
     answer = await charger.call(
         call.StopTransaction(
             meter_stop=connector.meter_wh,
-            timestamp=to_wire(utcnow()),
+            timestamp=wire_now(),
             transaction_id=session.transaction_id,
             reason=session.stop_reason or Reason.local,
             id_tag=session.id_tag,
@@ -157,4 +157,4 @@ def _sample(
         }
         for name in charger.configuration.measurands()
     ]
-    return {"timestamp": to_wire(utcnow()), "sampledValue": sampled}
+    return {"timestamp": wire_now(), "sampledValue": sampled}

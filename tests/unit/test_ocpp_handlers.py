@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
+from bootstrap import create_app
 from domain.boot_storm import BootStormGuard
 from domain.models import OcppMessage
 from domain.services.chargers import create_charger
 from tests.conftest import make_settings
-from web.app import create_app
 from web.ocpp.framing import IncomingCall
 from web.ocpp.handlers import CallHandler
 

@@ -28,11 +28,10 @@ from domain.models import Direction, Role
 from domain.services.charger_calls import CallContext, answer_charger_call
 from domain.services.chargers import get_charger
 from domain.services.message_log import record_frame
-from tasks.dispatch import dispatch_pending
 from web.api.blueprint import ApiBlueprint
 from web.api.commands import REMOTE_HANDLERS
 from web.api.fields import text
-from web.extensions import database, settings
+from web.extensions import database, outbox, settings
 from web.ocpp.validation import schema_violations
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,7 @@ def run_as_charger(charger_name: str, action: str, req_data: Payload) -> Payload
             payload=conf,
             at=now,
         )
-    dispatch_pending(database(), settings())
+    outbox().drain()
     log.info(
         "send-command answered",
         extra={

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from web.extensions import database, settings
+from adapters.presence import Presence
+from web.extensions import database, outbox, settings
 from web.ocpp.node import OcppNode
 from web.ocpp.routes import NODE_KEY, blueprint
 
 
-def init_ocpp(app: Flask) -> OcppNode:
+def init_ocpp(app: Flask, presence: Presence) -> OcppNode:
     """Register the socket routes and this node's OcppNode (`app.extensions[NODE_KEY]`)."""
     config = settings(app)
-    node = OcppNode(config, database(app))
+    node = OcppNode(config, database(app), presence, outbox(app))
     app.extensions[NODE_KEY] = node
     app.config["SOCK_SERVER_OPTIONS"] = {
         "subprotocols": ["ocpp1.6"],

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from functools import partial
 
 from wsproto.frame_protocol import CloseReason
 
+from adapters.outbox import AfterCommitDispatcher
+from adapters.presence import Presence
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
@@ -20,31 +21,32 @@ from web import metrics
 from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.handlers import CallHandler
-from web.ocpp.registry import Presence, build_presence
 
 log = logging.getLogger(__name__)
 
 REPLACED = "replaced by a newer connection of the same charger"
-DISPATCHER_IDLE_CHECK_SECONDS = 30.0  # how often an idle dispatcher checks its node is alive
 
 
 class OcppNode:
-    def __init__(self, settings: Settings, database: Database, presence: Presence | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        presence: Presence,
+        outbox: AfterCommitDispatcher,
+    ):
         self.settings = settings
         self.database = database
-        self.presence = presence or build_presence(settings)
+        self.presence = presence
         self.connections = ConnectionMap()
         self.handler = CallHandler(
             database,
             settings,
             BootStormGuard(settings.boot_rate_per_second),
-            dispatch_outbox=self.dispatch_outbox,
+            dispatch_outbox=outbox.request,
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
-        self._dispatch_wanted = threading.Event()
-        self._dispatcher_lock = threading.Lock()
-        self._dispatcher: threading.Thread | None = None
 
     def serve(self, ws, charger_name: str) -> None:
         """Run one charger's socket until it closes."""
@@ -61,34 +63,6 @@ class OcppNode:
         finally:
             metrics.charger_socket_closed()
             self._closed(connection)
-
-    def dispatch_outbox(self) -> None:
-        """Have background work recorded by a committed unit of work handed to Celery (or
-        run here when embedded) by this node's dispatcher greenlet, so the socket goes on
-        reading at once; requests arriving while it works are served by its next pass, in
-        batches. A failure leaves the rows pending for the beat sweep; it never reaches
-        the socket."""
-        self._dispatch_wanted.set()
-        with self._dispatcher_lock:
-            if self._dispatcher is None:
-                self._dispatcher = threading.Thread(
-                    target=_dispatch_while_alive,
-                    args=(weakref.ref(self), self._dispatch_wanted),
-                    name="outbox-dispatch",
-                    daemon=True,
-                )
-                self._dispatcher.start()
-
-    def dispatch_pass(self) -> None:
-        """Hand pending outbox rows to Celery (embedded: run them) now, batch by batch."""
-        # Imported late: the tasks package loads Celery.
-        from tasks.dispatch import BATCH_SIZE, dispatch_pending
-
-        try:
-            while dispatch_pending(self.database, self.settings) >= BATCH_SIZE:
-                pass
-        except Exception:  # noqa: BLE001 - dispatch_pending logs; the loop must go on
-            log.exception("outbox dispatch after answer failed; rows stay pending")
 
     def _opened(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
@@ -151,20 +125,6 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
-
-
-def _dispatch_while_alive(node_ref: weakref.ref, wanted: threading.Event) -> None:
-    """Run a dispatch pass whenever one is wanted, until the node is gone (an app no longer
-    in use, as in tests, takes its dispatcher with it)."""
-    while True:
-        requested = wanted.wait(DISPATCHER_IDLE_CHECK_SECONDS)
-        node = node_ref()
-        if node is None:
-            return
-        if requested:
-            wanted.clear()
-            node.dispatch_pass()
-        del node
 
 
 def _run_hooks(hooks: list, connection: ChargerConnection) -> None:

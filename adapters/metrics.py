@@ -1,5 +1,6 @@
 """Recording metrics: the instruments, the functions the socket, relay and tasks call, and the
-per-process sample files of prometheus-client's multiprocess mode."""
+per-process sample files of prometheus-client's multiprocess mode. No Flask: the web process
+serves them (web/metrics), Celery workers count their tasks here too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from domain.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The library picks its storage from this variable (read by prometheus-client itself).
+# prometheus-client reads its storage folder from this variable; we only ever write it, from
+# Settings (nothing here reads the environment).
 _DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CALLRESULT = "CALLRESULT"
 UNKNOWN = "unknown"
@@ -65,7 +67,7 @@ def _build_instruments(directory: Path) -> _Instruments:
     # prometheus-client chooses its storage when it is imported; choose again now that the
     # folder is known, before any metric of this process exists.
     os.environ[_DIRECTORY_VARIABLE] = str(directory)
-    values.ValueClass = values.get_value_class()
+    values.ValueClass = values.MultiProcessValue()
     return _Instruments(
         directory=directory,
         messages=Counter(
@@ -121,10 +123,9 @@ def empty_metrics_directory(config: Settings) -> None:
     os.environ[_DIRECTORY_VARIABLE] = str(directory)
 
 
-def worker_exited(pid: int) -> None:
+def worker_exited(config: Settings, pid: int) -> None:
     """Forget the live gauges of a worker that has gone (its counters stay summed)."""
-    if _DIRECTORY_VARIABLE in os.environ:
-        multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid, path=str(config.metrics_directory))
 
 
 def _action_label(action: str | None) -> str:
