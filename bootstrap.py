@@ -1,8 +1,9 @@
 """The composition root: builds the concrete pieces and wires web, tasks and adapters.
 
 `create_app()` is what wsgi.py (gunicorn, `flask --app wsgi`) and the tests use. Only here do
-the web app and the tasks package meet: the web app gets the outbox dispatch port bound to
-tasks/dispatch.py, and an embedded app gets tasks/scheduler.py's in-process beat.
+the web app and the tasks package meet: the domain event bus gets its outbox subscriber (the
+dispatch port bound to tasks/dispatch.py) and its metrics subscriber, and an embedded app
+gets tasks/scheduler.py's in-process beat.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from functools import partial
 
 from flask import Flask
 
+from adapters.metrics import count_events
 from adapters.outbox import AfterCommitDispatcher
 from adapters.presence import build_presence
 from domain.db import Database
+from domain.events import BackgroundWorkRecorded, EventBus
 from domain.logs import configure_logging
 from domain.settings import Settings
 from tasks.dispatch import dispatch_pending
@@ -30,7 +33,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = Database(settings.database_url)
     presence = build_presence(settings)
     outbox = AfterCommitDispatcher(partial(dispatch_pending, database, settings))
-    app = create_web_app(settings, WebParts(database, presence, outbox))
+    events = EventBus()
+    events.subscribe(BackgroundWorkRecorded, lambda _event: outbox.request())
+    count_events(events)
+    app = create_web_app(settings, WebParts(database, presence, events))
     scheduler = embedded_scheduler(database, settings, presence)
     if scheduler is not None:
         app.extensions[SCHEDULER_KEY] = scheduler

@@ -17,6 +17,7 @@ from ocpp.v16 import enums as ocpp_enums
 from ocpp.v16.enums import Action
 from prometheus_client import Counter, Gauge, Histogram, multiprocess, values
 
+from domain.events import BootAnswered, CallAnswered, EventBus
 from domain.models import CommandStatus
 from domain.settings import Settings
 
@@ -145,6 +146,12 @@ def record_ocpp_message(action: str | None, answer: str, seconds: float | None =
     _instruments.messages.labels(label, answer).inc()
     if seconds is not None:
         _instruments.handler_seconds.labels(label).observe(seconds)
+
+
+def count_events(events: EventBus) -> None:
+    """Count answered charger calls and boot answers as their domain events are published."""
+    events.subscribe(CallAnswered, lambda e: record_ocpp_message(e.action, e.answer, e.seconds))
+    events.subscribe(BootAnswered, lambda e: record_boot_answer(e.registration_status))
 
 
 def record_boot_answer(status: str) -> None:

@@ -1,16 +1,14 @@
-"""Accessors for the per-app objects create_app() is given or builds."""
+"""Accessors for the per-app objects create_app() is given."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from adapters.outbox import AfterCommitDispatcher
 from domain.db import Database
 from domain.settings import Settings
 
 SETTINGS_KEY = "voltline.settings"
 DATABASE_KEY = "voltline.db"
-OUTBOX_KEY = "voltline.outbox"
 
 
 def settings(app: Flask | None = None) -> Settings:
@@ -19,7 +17,3 @@ def settings(app: Flask | None = None) -> Settings:
 
 def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions[DATABASE_KEY]
-
-
-def outbox(app: Flask | None = None) -> AfterCommitDispatcher:
-    return (app or current_app).extensions[OUTBOX_KEY]

@@ -39,7 +39,6 @@ _CONNECTORS = Connector.__table__
 class StartedTransaction:
     transaction_id: int
     id_tag_info: dict[str, Any]
-    replayed: bool
 
 
 def start_transaction(
@@ -106,7 +105,7 @@ def start_transaction(
             connector_id=connector_id,
             now=now,
         )
-    return StartedTransaction(transaction_id, info, replayed=replayed)
+    return StartedTransaction(transaction_id, info)
 
 
 def stop_transaction(

@@ -17,14 +17,11 @@ from http import HTTPStatus
 import marshmallow as ma
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_jwt_extended import current_user, verify_jwt_in_request
 from webargs.fields import DelimitedList
 
-from domain.errors import PermissionDenied
 from domain.models import Role
-from web.api.blueprint import BEARER_SCHEME, ApiBlueprint
+from web.api.blueprint import ApiBlueprint
 from web.api.fields import charger_name
-from web.auth import has_role
 from web.relay import EventType, relay
 
 blp = ApiBlueprint("events", __name__, url_prefix="/api", description="Live events (SSE).")
@@ -63,20 +60,15 @@ class EventQuerySchema(ma.Schema):
 
 @blp.route("/events")
 class Events(MethodView):
+    @blp.requires(Role.VIEWER, locations=["headers", "query_string"])
     @blp.arguments(EventQuerySchema, location="query")
     @blp.response(
         HTTPStatus.OK,
         content_type="text/event-stream",
         description="`event: command|charger|connector|transaction` lines with JSON `data:`",
     )
-    @blp.alt_response(HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED")
-    @blp.alt_response(HTTPStatus.FORBIDDEN, "FORBIDDEN")
-    @blp.doc(security=[{BEARER_SCHEME: []}])
     def get(self, query):
         """Stream live events (viewer role; token in the header or `access_token`)"""
-        verify_jwt_in_request(locations=["headers", "query_string"])
-        if not has_role(current_user, Role.VIEWER):
-            raise PermissionDenied(f"this needs the {Role.VIEWER} role or higher")
         stream = _stream(query.get("charger"), set(query.get("types") or ()), query["max_seconds"])
         return Response(
             stream_with_context(stream),

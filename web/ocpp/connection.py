@@ -81,10 +81,9 @@ FrameRecorder = Callable[[Direction, int, str | None, str | None, Any, str], Non
 
 @dataclass(frozen=True)
 class Reply:
-    """The frame answering a CALL, and work to do once it has been sent."""
+    """The frame answering a CALL."""
 
     frame: str
-    after_send: Callable[[], None] | None = None
 
 
 # Handles one CALL from the charger and returns the reply.
@@ -245,8 +244,6 @@ class ChargerConnection:
         if isinstance(message, IncomingCall):
             reply = answer_call(self, message)
             self.send(reply.frame)
-            if reply.after_send is not None:
-                reply.after_send()
         else:
             self._resolve(message)
 

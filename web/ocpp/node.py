@@ -1,4 +1,5 @@
-"""This node's charger sockets: open and close bookkeeping, presence, and serving."""
+"""This node's charger sockets: open and close bookkeeping, presence, and serving; a socket
+opening or closing is published as ChargerConnected / ChargerDisconnected."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from functools import partial
 
 from wsproto.frame_protocol import CloseReason
 
-from adapters.outbox import AfterCommitDispatcher
 from adapters.presence import Presence
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
+from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
@@ -33,17 +34,15 @@ class OcppNode:
         settings: Settings,
         database: Database,
         presence: Presence,
-        outbox: AfterCommitDispatcher,
+        events: EventBus,
     ):
         self.settings = settings
         self.database = database
         self.presence = presence
+        self.events = events
         self.connections = ConnectionMap()
         self.handler = CallHandler(
-            database,
-            settings,
-            BootStormGuard(settings.boot_rate_per_second),
-            dispatch_outbox=outbox.request,
+            database, settings, BootStormGuard(settings.boot_rate_per_second), events
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
@@ -74,7 +73,7 @@ class OcppNode:
             socket_opened(session, name, utcnow(), self.settings.node_id)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
-        _run_hooks(self.connections.on_open, connection)
+        self.events.publish([ChargerConnected(name)])
 
     def _closed(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
@@ -99,7 +98,7 @@ class OcppNode:
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
-        _run_hooks(self.connections.on_close, connection)
+        self.events.publish([ChargerDisconnected(name, connection.close_reason)])
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
@@ -125,14 +124,6 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
-
-
-def _run_hooks(hooks: list, connection: ChargerConnection) -> None:
-    for hook in list(hooks):
-        try:
-            hook(connection)
-        except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
-            log.exception("connection hook failed", extra={"charger_id": connection.charger_name})
 
 
 def _close_reason(connection: ChargerConnection) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from ocpp.messages import MessageType
 
 from domain.db import Database
+from domain.events import ChargerConnected
 from domain.models import CommandStatus, Direction
 from domain.services.commands import get_command, queue_command, queued_commands
 from domain.services.message_log import frame_row
@@ -51,7 +52,6 @@ class NodeRelay:
         self._started = False
         self._start_lock = threading.Lock()
         self._stopped = threading.Event()
-        connections.on_open.append(self._charger_connected)
 
     def start(self) -> None:
         """Subscribe to this node's channel and start the sweep (once, on first use: the first
@@ -101,9 +101,12 @@ class NodeRelay:
         # Called on the subscription loop: hand each envelope its own greenlet.
         threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
 
-    def _charger_connected(self, connection: ChargerConnection) -> None:
+    def charger_connected(self, event: ChargerConnected) -> None:
+        """Deliver the commands queued while the charger was offline on its new socket."""
         self.start()
-        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+        connection = self._connections.get(event.charger_name)
+        if connection is not None:
+            threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
 
     def _not_here(self, envelope: Envelope) -> None:
         """The presence record pointed here but the socket is gone (it moved or closed)."""
