@@ -56,3 +56,26 @@ def test_the_walk_sees_every_room_and_its_imports():
     assert all(modules_of(room) for room in FORBIDDEN)
     assert {"web", "tasks"} <= imported_roots(ROOT / "bootstrap.py")
     assert "domain" in imported_roots(ROOT / "web" / "app.py")
+
+
+def test_the_simulator_has_no_import_circle():
+    """sim/ modules, typing-only imports included, import each other without a cycle."""
+    graph = {
+        f"sim.{path.stem}": {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim.")
+        }
+        for path in modules_of("sim")
+    }
+    assert {"sim.charger", "sim.session", "sim.link"} <= set(graph)
+
+    def cycle_from(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        if module in path:
+            return (*path[path.index(module) :], module)
+        for imported in sorted(graph.get(module, ())):
+            if found := cycle_from(imported, (*path, module)):
+                return found
+        return None
+
+    assert [cycle for module in graph if (cycle := cycle_from(module, ()))] == []

@@ -26,7 +26,7 @@ from domain.services.command_actions import COMMAND_ACTIONS
 from domain.services.commands import get_command, is_final
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.errors import abort_on_violations
-from web.api.fields import UTCDateTime, charger_name, one_of, text
+from web.api.fields import CHARGER_IN_URL, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
 from web.ocpp.validation import schema_violations
 from web.relay import CommandRequest, relay
@@ -115,7 +115,7 @@ SEND_BODY = {
 }
 
 
-@blp.route(f"/chargers/<name(48):name>/commands/<any({', '.join(COMMAND_ACTIONS)}):action>")
+@blp.route(f"/chargers/{CHARGER_IN_URL}/commands/<any({', '.join(COMMAND_ACTIONS)}):action>")
 class SendCommand(MethodView):
     @blp.requires(Role.OPERATOR)
     @blp.arguments(SendQuerySchema, location="query")

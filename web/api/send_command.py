@@ -25,7 +25,7 @@ from domain.models import Role
 from web.api.blueprint import ApiBlueprint
 from web.api.commands import REMOTE_HANDLERS
 from web.api.errors import abort_on_violations
-from web.api.fields import text
+from web.api.fields import CHARGER_IN_URL, text
 from web.ocpp import ocpp_node
 from web.ocpp.framing import IncomingCall
 from web.ocpp.handlers import Refused, Source
@@ -123,5 +123,5 @@ class SendCommandAsDesigned(MethodView):
         return jsonify(send_command(body, name))
 
 
-blp.route("/<name(48):name>/send-command/", endpoint="send-command")(SendCommandAsDesigned)
-blp.route("/<name(48):name>/send_command/", endpoint="send_command")(SendCommandAsDesigned)
+blp.route(f"/{CHARGER_IN_URL}/send-command/", endpoint="send-command")(SendCommandAsDesigned)
+blp.route(f"/{CHARGER_IN_URL}/send_command/", endpoint="send_command")(SendCommandAsDesigned)

@@ -7,8 +7,8 @@ from flask import Flask, current_app
 from adapters.presence import Presence
 from domain.events import EventBus
 from web.extensions import database, settings
-from web.ocpp.node import OcppNode
 from web.ocpp.routes import NODE_KEY, blueprint
+from web.ocpp.sockets import OcppNode
 
 
 def init_ocpp(app: Flask, presence: Presence, events: EventBus) -> OcppNode:

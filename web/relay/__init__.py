@@ -17,9 +17,9 @@ from domain.events import ChargerConnected, EventBus
 from domain.settings import Settings
 from web.extensions import database, settings
 from web.ocpp import ocpp_node
+from web.relay.delivery import NodeRelay
 from web.relay.events import EventStream, EventType
 from web.relay.local_transport import InProcessTransport
-from web.relay.node import NodeRelay
 from web.relay.outcomes import Outcomes
 from web.relay.redis_transport import RedisTransport
 from web.relay.sender import CommandRequest, CommandSender

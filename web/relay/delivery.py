@@ -16,13 +16,9 @@ from domain.models import CommandStatus, Direction
 from domain.services.commands import get_command, queue_command, queued_commands
 from domain.services.message_log import frame_row
 from domain.settings import Settings
-from web.ocpp.connection import (
-    CallErrorReceived,
-    CallTimeout,
-    ChargerConnection,
-    ConnectionLost,
-)
+from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
+from web.ocpp.outgoing import CallErrorReceived, CallFailed, CallTimeout
 from web.ocpp.validation import schema_violations
 from web.relay.outcomes import Outcomes
 from web.relay.transport import Envelope, RelayTransport
@@ -148,25 +144,8 @@ class NodeRelay:
                 timeout=self._settings.command_timeout,
                 record=False,
             )
-        except CallErrorReceived as error:
-            self._outcomes.finish(
-                command_id,
-                CommandStatus.CALL_ERROR,
-                reply_to,
-                error_code=error.code,
-                error_description=error.description,
-            )
-        except CallTimeout as error:
-            self._outcomes.finish(
-                command_id, CommandStatus.TIMEOUT, reply_to, error_description=str(error)
-            )
-        except ConnectionLost as error:
-            self._outcomes.finish(
-                command_id,
-                CommandStatus.OFFLINE,
-                reply_to,
-                error_description=f"socket closed before the charger answered: {error}",
-            )
+        except CallFailed as failure:
+            self._failed(command_id, reply_to, failure)
         else:
             violations = schema_violations(action, result.payload, response=True)
             self._outcomes.answered(
@@ -186,6 +165,28 @@ class NodeRelay:
                 ],
             )
         return True
+
+    def _failed(self, command_id: str, reply_to: str | None, failure: CallFailed) -> None:
+        """Record the outcome of a call that got no CALLRESULT."""
+        if isinstance(failure, CallErrorReceived):
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.CALL_ERROR,
+                reply_to,
+                error_code=failure.code,
+                error_description=failure.description,
+            )
+        elif isinstance(failure, CallTimeout):
+            self._outcomes.finish(
+                command_id, CommandStatus.TIMEOUT, reply_to, error_description=str(failure)
+            )
+        else:
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.OFFLINE,
+                reply_to,
+                error_description=f"socket closed before the charger answered: {failure}",
+            )
 
     def sweep(self) -> None:
         """Give stranded commands their outcome (see `Outcomes.sweep`)."""
