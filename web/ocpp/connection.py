@@ -28,7 +28,6 @@ from web.ocpp.framing import (
     parse_frame,
 )
 from web.ocpp.outgoing import (
-    CallResultMessage,
     ConnectionLost,
     FrameRecorder,
     OutgoingCalls,
@@ -84,6 +83,8 @@ class ChargerConnection:
         self._send_lock = threading.Lock()
         self._closed = threading.Event()
         self._outgoing = OutgoingCalls(charger_name, self.send, self._closed.is_set, record_frame)
+        # Send a CALL to the charger and wait for its answer (OutgoingCalls.call).
+        self.call = self._outgoing.call
 
     @property
     def closed(self) -> bool:
@@ -96,18 +97,6 @@ class ChargerConnection:
                 self.ws.send(text)
             except (ConnectionClosed, OSError) as error:
                 raise ConnectionLost(str(error)) from error
-
-    def call(
-        self,
-        action: str,
-        payload: dict[str, Any],
-        unique_id: str,
-        timeout: float,
-        source: str = "api",
-        record: bool = True,
-    ) -> CallResultMessage:
-        """Send a CALL to the charger and wait for its answer (see OutgoingCalls.call)."""
-        return self._outgoing.call(action, payload, unique_id, timeout, source, record)
 
     def serve(self, answer_call: CallAnswerer) -> None:
         """Read frames until the socket closes; each CALL is answered before the next is
