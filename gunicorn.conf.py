@@ -17,13 +17,14 @@ def post_fork(server, worker):
 
 def on_starting(server):
     # Workers write metric samples to files that /metrics merges; start with none left over.
+    from adapters.metrics import empty_metrics_directory
     from domain.settings import Settings
-    from web.metrics import empty_metrics_directory
 
     empty_metrics_directory(Settings.from_env())
 
 
 def child_exit(server, worker):
-    from web.metrics import worker_exited
+    from adapters.metrics import worker_exited
+    from domain.settings import Settings
 
-    worker_exited(worker.pid)
+    worker_exited(Settings.from_env(), worker.pid)

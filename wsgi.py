@@ -9,6 +9,6 @@ try:
 except SettingsError as error:
     sys.exit(f"configuration error: {error}")
 
-from web.app import create_app  # noqa: E402 - settings are checked before anything else loads
+from bootstrap import create_app  # noqa: E402 - settings are checked before anything else loads
 
 app = create_app(_settings)

@@ -14,6 +14,10 @@ class NotFound(DomainError):
     """The named thing does not exist."""
 
 
+class ChargerNotRegistered(NotFound):
+    """A charger-initiated call names a charger the central system does not know (any more)."""
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (duplicate, wrong state)."""
 

@@ -6,17 +6,11 @@ import asyncio
 import base64
 import logging
 import random
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 from ocpp.v16.enums import (
-    ChargePointErrorCode,
-    ChargePointStatus,
-    DiagnosticsStatus,
-    FirmwareStatus,
-    MessageTrigger,
     Reason,
     RegistrationStatus,
     ResetType,
@@ -25,31 +19,18 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from domain.clock import to_wire, utcnow
 from sim.configuration import Configuration, default_keys
-from sim.connectors import Connector, Connectors, Session
+from sim.connectors import Connectors
 from sim.link import ChargerLink
-from sim.session import charge, meter_values
+from sim.notifications import boot_notification, notify_status
+from sim.options import ChargerOptions
+from sim.session import end_sessions
 from sim.stats import FleetStats
 from sim.waiting import cancel_and_wait, sleep_unless
 
 log = logging.getLogger("sim")
 
 TRANSACTION_ACTIONS = {"StartTransaction", "StopTransaction", "MeterValues"}
-
-
-@dataclass(frozen=True)
-class ChargerOptions:
-    url: str
-    auth_key: str | None = None
-    connectors: int = 2
-    vendor: str = "Voltline"
-    model: str = "Simulator"
-    heartbeat_interval: int | None = None
-    meter_interval: int = 60
-    session_duration: float = 120.0
-    response_timeout: float = 30.0
-    reboot_delay: float = 1.0
 
 
 def charger_url(base: str, charger_id: str) -> str:
@@ -138,7 +119,7 @@ class SimulatedCharger:
             {reader, online, stopping, reconnect}, return_when=asyncio.FIRST_COMPLETED
         )
         if stopping in done:
-            await self.end_sessions(Reason.local)
+            await end_sessions(self, Reason.local)
         await cancel_and_wait([online, stopping, reconnect, reader])
         if online in done and online.exception() is not None:
             raise online.exception()
@@ -148,14 +129,14 @@ class SimulatedCharger:
     async def _online(self) -> None:
         await self._boot_until_accepted()
         self.accepted.set()
-        await self.notify_status(list(self.connectors), include_charger=True)
+        await notify_status(self, list(self.connectors), include_charger=True)
         while True:
             await asyncio.sleep(max(1, self.configuration.integer("HeartbeatInterval")))
             await self.call(call.Heartbeat())
 
     async def _boot_until_accepted(self) -> None:
         while True:
-            answer = await self.call(self._boot_notification(), before_accepted=True)
+            answer = await self.call(boot_notification(self), before_accepted=True)
             if answer is None:
                 await asyncio.sleep(5 + random.random())
                 continue
@@ -168,16 +149,6 @@ class SimulatedCharger:
             # Pending/Rejected: boot again after the interval the central system asked for.
             await asyncio.sleep(answer.interval if answer.interval > 0 else 10)
 
-    def _boot_notification(self) -> call.BootNotification:
-        return call.BootNotification(
-            charge_point_model=self.options.model,
-            charge_point_vendor=self.options.vendor,
-            charge_point_serial_number=self.charger_id[-25:],
-            firmware_version="sim-1.0",
-            meter_type="SimMeter",
-            meter_serial_number=f"M-{self.charger_id}"[-25:],
-        )
-
     def reboot(self, kind: ResetType) -> None:
         """Reset: end every session (reason SoftReset/HardReset), then reconnect and boot."""
         self.rebooting = True
@@ -185,7 +156,7 @@ class SimulatedCharger:
 
     async def _reboot(self, kind: ResetType) -> None:
         reason = Reason.hard_reset if kind == ResetType.hard else Reason.soft_reset
-        await self.end_sessions(reason)
+        await end_sessions(self, reason)
         self.stats.count(f"reset_{kind.lower()}")
         self._reconnect.set()
 
@@ -229,70 +200,6 @@ class SimulatedCharger:
             accepted.cancel()
             done.cancel()
         return self.link if self.accepted.is_set() else None
-
-    async def notify_status(self, connectors: list[Connector], include_charger: bool) -> None:
-        if include_charger:
-            overall = (
-                ChargePointStatus.available
-                if self.connectors.charger_operative
-                else ChargePointStatus.unavailable
-            )
-            await self._status_notification(0, overall)
-        for connector in connectors:
-            await self._status_notification(connector.connector_id, connector.status)
-
-    async def _status_notification(self, connector_id: int, status: ChargePointStatus) -> None:
-        await self.call(
-            call.StatusNotification(
-                connector_id=connector_id,
-                error_code=ChargePointErrorCode.no_error,
-                status=status,
-                timestamp=to_wire(utcnow()),
-            )
-        )
-
-    def send_triggered(self, message: MessageTrigger, connector_id: int | None) -> None:
-        """Send the message a TriggerMessage asked for."""
-        self.spawn(self._send_triggered(message, connector_id))
-
-    async def _send_triggered(self, message: MessageTrigger, connector_id: int | None) -> None:
-        targets = [self.connectors.get(connector_id)] if connector_id else list(self.connectors)
-        if message == MessageTrigger.boot_notification:
-            await self.call(self._boot_notification(), before_accepted=True)
-        elif message == MessageTrigger.heartbeat:
-            await self.call(call.Heartbeat())
-        elif message == MessageTrigger.status_notification:
-            await self.notify_status(targets, include_charger=not connector_id)
-        elif message == MessageTrigger.meter_values:
-            for connector in targets:
-                await self.call(meter_values(self, connector, trigger=True))
-        elif message == MessageTrigger.diagnostics_status_notification:
-            await self.call(call.DiagnosticsStatusNotification(status=DiagnosticsStatus.idle))
-        elif message == MessageTrigger.firmware_status_notification:
-            await self.call(call.FirmwareStatusNotification(status=FirmwareStatus.idle))
-
-    # -- sessions ----------------------------------------------------------------------
-    def claim(self, connector: Connector, id_tag: str, remote: bool) -> Session:
-        session = Session(id_tag=id_tag, remote=remote, duration=self.options.session_duration)
-        connector.session = session
-        return session
-
-    def launch(self, connector: Connector, session: Session) -> None:
-        self.spawn(charge(self, connector, session))
-
-    def start_local_session(self, id_tag: str) -> bool:
-        """A driver plugs in and presents `id_tag` at a free connector; False if none is free."""
-        connector = self.connectors.free_connector()
-        if connector is None or not self.accepted.is_set() or self.rebooting:
-            return False
-        self.launch(connector, self.claim(connector, id_tag, remote=False))
-        return True
-
-    async def end_sessions(self, reason: Reason) -> None:
-        sessions = self.connectors.sessions()
-        for session in sessions:
-            session.request_stop(reason)
-        await asyncio.gather(*(session.finished.wait() for session in sessions))
 
     def spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)

@@ -8,8 +8,8 @@ import json
 import logging
 import signal
 
-from sim.charger import ChargerOptions
 from sim.fleet import Fleet, FleetOptions, fleet_ids
+from sim.options import ChargerOptions
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -17,6 +17,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m sim",
         description="Simulate OCPP 1.6J chargers: boot, status, heartbeats, sessions, commands.",
     )
+    _fleet_arguments(parser)
+    _session_arguments(parser)
+    _run_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def _fleet_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which chargers, where, and how they authenticate."""
     parser.add_argument(
         "--url",
         default="ws://127.0.0.1:8000/ocpp/",
@@ -34,6 +42,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--auth-key", help="AuthorizationKey for HTTP Basic auth (user = id)")
     parser.add_argument("--connectors", type=int, default=2, help="connectors per charger")
+
+
+def _session_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the chargers charge."""
     parser.add_argument(
         "--id-tag",
         dest="id_tags",
@@ -59,6 +71,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--heartbeat-interval", type=int, help="override the interval from BootNotification.conf"
     )
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    """How long the run lasts and what it prints."""
     parser.add_argument(
         "--duration", type=float, default=60.0, help="seconds to run (0 = until Ctrl-C)"
     )
@@ -79,7 +95,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every OCPP frame")
-    return parser.parse_args(argv)
 
 
 def fleet_options(args: argparse.Namespace) -> FleetOptions:

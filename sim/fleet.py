@@ -7,7 +7,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.charger import ChargerOptions, SimulatedCharger
+from sim.charger import SimulatedCharger
+from sim.options import ChargerOptions
+from sim.session import start_local_session
 from sim.stats import FleetStats
 from sim.waiting import cancel_and_wait
 
@@ -98,7 +100,7 @@ class Fleet:
                 self.stats.count("sessions_without_free_id_tag")
                 continue
             tag = random.choice(free_tags)
-            if not any(charger.start_local_session(tag) for charger in candidates):
+            if not any(start_local_session(charger, tag) for charger in candidates):
                 self.stats.count("sessions_without_free_connector")
 
     def _tags_in_use(self) -> set[str]:

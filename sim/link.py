@@ -28,8 +28,11 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
+from sim.notifications import notify_status, send_triggered
+from sim.session import claim, launch
+
 if TYPE_CHECKING:
-    from sim.charger import SimulatedCharger
+    from sim.device import Device
 
 KNOWN_ACTIONS = {action.value for action in Action}
 
@@ -37,7 +40,7 @@ KNOWN_ACTIONS = {action.value for action in Action}
 class ChargerLink(ChargePoint):
     """The `ocpp` package's ChargePoint for one WebSocket of a SimulatedCharger."""
 
-    def __init__(self, charger: SimulatedCharger, connection, response_timeout: float):
+    def __init__(self, charger: Device, connection, response_timeout: float):
         super().__init__(charger.charger_id, connection, response_timeout=response_timeout)
         self.charger = charger
         self._follow_ups: dict[str, Callable[[], object]] = {}
@@ -70,12 +73,12 @@ class ChargerLink(ChargePoint):
             self._answer(Action.remote_start_transaction, status, call_unique_id)
         else:
             status = RemoteStartStopStatus.accepted
-            session = self.charger.claim(connector, id_tag, remote=True)
+            session = claim(self.charger, connector, id_tag, remote=True)
             self._answer(
                 Action.remote_start_transaction,
                 status,
                 call_unique_id,
-                lambda: self.charger.launch(connector, session),
+                lambda: launch(self.charger, connector, session),
             )
         return call_result.RemoteStartTransaction(status=status)
 
@@ -142,7 +145,7 @@ class ChargerLink(ChargePoint):
                 Action.trigger_message,
                 status,
                 call_unique_id,
-                lambda: self.charger.send_triggered(message, connector_id),
+                lambda: send_triggered(self.charger, message, connector_id),
             )
         return call_result.TriggerMessage(status=status)
 
@@ -178,7 +181,7 @@ class ChargerLink(ChargePoint):
             Action.change_availability,
             status,
             call_unique_id,
-            lambda: self.charger.notify_status(changed, include_charger=notify_charger),
+            lambda: notify_status(self.charger, changed, include_charger=notify_charger),
         )
         return call_result.ChangeAvailability(status=status)
 

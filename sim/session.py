@@ -9,39 +9,30 @@ from ocpp.v16 import call
 from ocpp.v16.enums import (
     AuthorizationStatus,
     ChargePointStatus,
-    Measurand,
     ReadingContext,
     Reason,
-    UnitOfMeasure,
 )
 
-from domain.clock import to_wire, utcnow
+from sim.connectors import Connector, Session
+from sim.meter import meter_values, sample
+from sim.notifications import notify_status
+from sim.wire_time import wire_now
 
 if TYPE_CHECKING:
-    from sim.charger import SimulatedCharger
-    from sim.connectors import Connector, Session
-
-UNITS = {
-    Measurand.energy_active_import_register: UnitOfMeasure.wh,
-    Measurand.power_active_import: UnitOfMeasure.w,
-    Measurand.current_import: UnitOfMeasure.a,
-    Measurand.voltage: UnitOfMeasure.v,
-    Measurand.soc: UnitOfMeasure.percent,
-}
-VOLTAGE = 230.0
+    from sim.device import Device
 
 
-async def charge(charger: SimulatedCharger, connector: Connector, session: Session) -> None:
+async def charge(charger: Device, connector: Connector, session: Session) -> None:
     """Run one session to its end; the connector is free again afterwards, whatever happened."""
     try:
         await _run(charger, connector, session)
     finally:
         charger.connectors.release(connector)
         session.finished.set()
-        await charger.notify_status([connector], include_charger=False)
+        await notify_status(charger, [connector], include_charger=False)
 
 
-async def _run(charger: SimulatedCharger, connector: Connector, session: Session) -> None:
+async def _run(charger: Device, connector: Connector, session: Session) -> None:
     stats = charger.stats
     await _set_status(charger, connector, ChargePointStatus.preparing)
     if not session.remote or charger.configuration.flag("AuthorizeRemoteTxRequests"):
@@ -61,7 +52,7 @@ async def _run(charger: SimulatedCharger, connector: Connector, session: Session
             connector_id=connector.connector_id,
             id_tag=session.id_tag,
             meter_start=connector.meter_wh,
-            timestamp=to_wire(utcnow()),
+            timestamp=wire_now(),
         )
     )
     if started is None:
@@ -79,9 +70,7 @@ async def _run(charger: SimulatedCharger, connector: Connector, session: Session
     await _stop(charger, connector, session)
 
 
-async def _meter_until_stopped(
-    charger: SimulatedCharger, connector: Connector, session: Session
-) -> None:
+async def _meter_until_stopped(charger: Device, connector: Connector, session: Session) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + session.duration
     last = loop.time()
@@ -102,59 +91,47 @@ async def _meter_until_stopped(
             await charger.call(meter_values(charger, connector))
 
 
-async def _stop(charger: SimulatedCharger, connector: Connector, session: Session) -> None:
+async def _stop(charger: Device, connector: Connector, session: Session) -> None:
     await _set_status(charger, connector, ChargePointStatus.finishing)
     answer = await charger.call(
         call.StopTransaction(
             meter_stop=connector.meter_wh,
-            timestamp=to_wire(utcnow()),
+            timestamp=wire_now(),
             transaction_id=session.transaction_id,
             reason=session.stop_reason or Reason.local,
             id_tag=session.id_tag,
-            transaction_data=[_sample(charger, connector, session, ReadingContext.transaction_end)],
+            transaction_data=[sample(charger, connector, session, ReadingContext.transaction_end)],
         )
     )
     charger.stats.count("sessions_completed" if answer is not None else "sessions_stop_unsent")
 
 
-async def _set_status(
-    charger: SimulatedCharger, connector: Connector, status: ChargePointStatus
-) -> None:
+async def _set_status(charger: Device, connector: Connector, status: ChargePointStatus) -> None:
     connector.status = status
-    await charger.notify_status([connector], include_charger=False)
+    await notify_status(charger, [connector], include_charger=False)
 
 
-def meter_values(
-    charger: SimulatedCharger, connector: Connector, trigger: bool = False
-) -> call.MeterValues:
-    """A MeterValues for the connector's present readings (periodic or triggered)."""
-    session = connector.session
-    context = ReadingContext.trigger if trigger else ReadingContext.sample_periodic
-    return call.MeterValues(
-        connector_id=connector.connector_id,
-        transaction_id=session.transaction_id if session else None,
-        meter_value=[_sample(charger, connector, session, context)],
-    )
+def claim(device: Device, connector: Connector, id_tag: str, remote: bool) -> Session:
+    session = Session(id_tag=id_tag, remote=remote, duration=device.options.session_duration)
+    connector.session = session
+    return session
 
 
-def _sample(
-    charger: SimulatedCharger, connector: Connector, session: Session | None, context: str
-) -> dict:
-    power = session.power_w if session and not session.stopped.is_set() else 0.0
-    readings = {
-        Measurand.energy_active_import_register: str(connector.meter_wh),
-        Measurand.power_active_import: f"{power:.0f}",
-        Measurand.current_import: f"{power / VOLTAGE:.1f}",
-        Measurand.voltage: f"{VOLTAGE:.0f}",
-        Measurand.soc: str(min(100, 20 + connector.meter_wh % 80)),
-    }
-    sampled = [
-        {
-            "value": readings[Measurand(name)],
-            "context": context,
-            "measurand": name,
-            "unit": UNITS[Measurand(name)],
-        }
-        for name in charger.configuration.measurands()
-    ]
-    return {"timestamp": to_wire(utcnow()), "sampledValue": sampled}
+def launch(device: Device, connector: Connector, session: Session) -> None:
+    device.spawn(charge(device, connector, session))
+
+
+def start_local_session(device: Device, id_tag: str) -> bool:
+    """A driver plugs in and presents `id_tag` at a free connector; False if none is free."""
+    connector = device.connectors.free_connector()
+    if connector is None or not device.accepted.is_set() or device.rebooting:
+        return False
+    launch(device, connector, claim(device, connector, id_tag, remote=False))
+    return True
+
+
+async def end_sessions(device: Device, reason: Reason) -> None:
+    sessions = device.connectors.sessions()
+    for session in sessions:
+        session.request_stop(reason)
+    await asyncio.gather(*(session.finished.wait() for session in sessions))

@@ -1,9 +1,11 @@
 """Hand the transactional outbox to Celery after a commit (or run it here when embedded).
 
-The charger socket calls `dispatch_pending` right after it committed and answered a message;
-the `dispatch_outbox` beat task calls it again periodically, so a row left pending because the
-broker was down is picked up once the broker is back. It never raises into its caller and never
-waits long on a broker: connect and publish timeouts are a few seconds (celeryconfig).
+`dispatch_pending` is the web process's outbox dispatch port (adapters/outbox.py), wired by
+bootstrap.py: the after-commit dispatcher runs it when a unit of work recorded background
+work. The `dispatch_outbox` beat task calls it again periodically, so a row left pending
+because the broker was down is picked up once the broker is back. It never raises into its
+caller and never waits long on a broker: connect and publish timeouts are a few seconds
+(celeryconfig).
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ from functools import lru_cache
 
 from celery import Celery
 
+from adapters.metrics import TaskState, record_task
+from adapters.outbox import BATCH_SIZE
 from celeryconfig import celery_options
 from domain.db import Database
 from domain.services.outbox import mark_dispatched, pending_tasks
 from domain.settings import Settings
 from tasks.jobs import job, run_job
-from web.metrics import TaskState, record_task
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
 OUTBOX_JOB = "dispatch_outbox"
 
 

@@ -13,12 +13,12 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+from adapters.metrics import TaskState, record_task
+from adapters.presence import Presence, build_presence
 from domain.clock import utcnow
 from domain.db import Database
 from domain.services import heartbeat_sweep, reconciliation, reservations, retention, sessions
 from domain.settings import Settings
-from web.metrics import TaskState, record_task
-from web.ocpp.registry import Presence, build_presence
 
 log = logging.getLogger(__name__)
 

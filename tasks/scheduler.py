@@ -3,9 +3,10 @@
 Only in embedded mode (no REDIS_URL) and only when EMBEDDED_SCHEDULER is on (the default from
 the environment; off for Settings built directly, as in tests). It starts with the first
 request the app serves, so CLI commands (`flask --app wsgi db-upgrade`) never run it and a
-gunicorn worker starts its own after the fork. Under gevent the thread is a greenlet and its
-waits yield. The jobs are the ones Celery beat runs (same table, celeryconfig), and each is
-safe to run twice, so several gunicorn workers each running a scheduler do no harm.
+gunicorn worker starts its own after the fork (bootstrap.py attaches it to the app). Under
+gevent the thread is a greenlet and its waits yield. The jobs are the ones Celery beat runs
+(same table, celeryconfig), and each is safe to run twice, so several gunicorn workers each
+running a scheduler do no harm.
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
-
+from adapters.presence import Presence
 from celeryconfig import periodic_intervals
 from domain.db import Database
 from domain.settings import Settings
 from tasks.dispatch import OUTBOX_JOB
 from tasks.jobs import run_job
-from web.extensions import database as app_database
-from web.extensions import settings as app_settings
-from web.ocpp.registry import Presence
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +88,12 @@ class EmbeddedScheduler:
             self._stop.wait(max(wait, 0.05))
 
 
-def init_embedded_scheduler(app: Flask, presence: Presence) -> EmbeddedScheduler | None:
-    """Attach a scheduler that starts with the app's first request, when embedded mode and
-    EMBEDDED_SCHEDULER say so; returns it (or None). The heartbeat sweep asks `presence`, the
-    app's own, which sockets are live."""
-    settings = app_settings(app)
+def embedded_scheduler(
+    database: Database, settings: Settings, presence: Presence
+) -> EmbeddedScheduler | None:
+    """The scheduler for an embedded web process, when embedded mode and EMBEDDED_SCHEDULER
+    say so (else None); not started. The heartbeat sweep asks `presence`, the web process's
+    own, which sockets are live."""
     if not (settings.embedded and settings.embedded_scheduler):
         return None
-    job_arguments = {"sweep_heartbeats": {"presence": presence}}
-    scheduler = EmbeddedScheduler(app_database(app), settings, job_arguments)
-    app.extensions[SCHEDULER_KEY] = scheduler
-    app.before_request(scheduler.ensure_started)
-    return scheduler
+    return EmbeddedScheduler(database, settings, {"sweep_heartbeats": {"presence": presence}})

@@ -65,7 +65,7 @@ def pg_db(postgres_url):
 
 @pytest.fixture
 def app(settings):
-    from web.app import create_app
+    from bootstrap import create_app
 
     application = create_app(settings)
     application.config["TESTING"] = True

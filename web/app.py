@@ -1,13 +1,20 @@
-"""create_app(): the only place that wires extensions and blueprints."""
+"""create_app(): the only place that wires Flask extensions and blueprints.
+
+It is handed the concrete pieces it does not build itself (database, presence, the domain
+event bus with its outbox and metrics subscribers) by the composition root, bootstrap.py;
+web never imports tasks.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask
 
+from adapters.presence import Presence
 from domain.db import Database
-from domain.logs import configure_logging
+from domain.events import EventBus
 from domain.settings import Settings
-from tasks.scheduler import init_embedded_scheduler
 from web import dashboard, health
 from web.access import init_access
 from web.api import init_api
@@ -15,23 +22,28 @@ from web.auth import init_jwt
 from web.cli import register_cli
 from web.extensions import DATABASE_KEY, SETTINGS_KEY
 from web.metrics import init_metrics
-from web.ocpp import init_ocpp, ocpp_node
+from web.ocpp import init_ocpp
 from web.relay import init_relay
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
+@dataclass(frozen=True)
+class WebParts:
+    """What the web app uses but does not build (see bootstrap.py)."""
+
+    database: Database
+    presence: Presence
+    events: EventBus
+
+
+def create_app(settings: Settings, parts: WebParts) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.extensions[SETTINGS_KEY] = settings
-    app.extensions[DATABASE_KEY] = Database(settings.database_url)
+    app.extensions[DATABASE_KEY] = parts.database
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
     init_access(app)
     init_api(app)
-    init_ocpp(app)
-    init_relay(app)
-    init_embedded_scheduler(app, ocpp_node(app).presence)
+    init_ocpp(app, parts.presence, parts.events)
+    init_relay(app, parts.events)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(dashboard.blueprint)
     init_metrics(app, settings)

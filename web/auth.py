@@ -90,14 +90,15 @@ def has_role(user: User, minimum: Role) -> bool:
     return ROLE_RANK.get(user.role, 0) >= ROLE_RANK[minimum]
 
 
-def role_required(minimum: Role) -> Callable:
+def role_required(minimum: Role, locations: list[str] | None = None) -> Callable:
     """Decorator: a valid access token whose user has at least `minimum` (viewer < operator
-    < admin). Missing/bad token -> 401 via flask-jwt-extended; too low a role -> 403."""
+    < admin), looked for in `locations` (default: JWT_TOKEN_LOCATION, the headers).
+    Missing/bad token -> 401 via flask-jwt-extended; too low a role -> 403."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            verify_jwt_in_request()
+            verify_jwt_in_request(locations=locations)
             if not has_role(current_user, minimum):
                 raise PermissionDenied(f"this needs the {minimum} role or higher")
             return view(*args, **kwargs)

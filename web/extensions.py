@@ -1,4 +1,4 @@
-"""Accessors for the per-app objects create_app() builds."""
+"""Accessors for the per-app objects create_app() is given."""
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 REST API's "as if the charger had sent it") into the domain services.
 
 The payload must already have passed the 1.6 schema; the returned dict is the `.conf`
-payload and itself validates against the Response schema. Nothing here knows about
-sockets: the caller owns the unit of work and commits before sending the answer.
+payload and itself validates against the Response schema. What a call changed that others
+care about is recorded as domain events on the session. Nothing here knows about sockets:
+the caller owns the unit of work, commits before sending the answer and then publishes the
+session's events.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp, to_wire
 from domain.errors import InvalidInput
+from domain.events import (
+    BootAnswered,
+    ConnectorStatusReported,
+    TransactionStarted,
+    TransactionStopped,
+    record_event,
+)
 from domain.models import Charger
 from domain.services import boot, meter_values, notifications, status, transactions
 from domain.services.authorize import id_tag_info
@@ -32,7 +41,6 @@ class CallContext:
     # Set by boot-storm control: answer an Accepted charger Pending, retry after this.
     boot_retry_interval: int | None = None
     data_transfer_vendors: frozenset[str] = field(default_factory=frozenset)
-    source: str = "charger"  # "charger" (its socket) or "api" (send-command)
 
 
 Payload = dict[str, Any]
@@ -44,6 +52,7 @@ def _boot_notification(session: Session, charger: Charger, p: Payload, ctx: Call
     status, interval = boot.registration_answer(
         charger, ctx.heartbeat_interval, ctx.boot_retry_interval
     )
+    record_event(session, BootAnswered(charger.name, status.value))
     return {"status": status.value, "currentTime": to_wire(ctx.now), "interval": interval}
 
 
@@ -68,6 +77,10 @@ def _start_transaction(session: Session, charger: Charger, p: Payload, ctx: Call
         reservation_id=p.get("reservationId"),
         now=ctx.now,
     )
+    record_event(
+        session,
+        TransactionStarted(charger.name, started.transaction_id, p["connectorId"], p["idTag"]),
+    )
     return {"transactionId": started.transaction_id, "idTagInfo": started.id_tag_info}
 
 
@@ -83,6 +96,7 @@ def _stop_transaction(session: Session, charger: Charger, p: Payload, ctx: CallC
         transaction_data=p.get("transactionData", []),
         now=ctx.now,
     )
+    record_event(session, TransactionStopped(charger.name, p["transactionId"], p.get("reason")))
     return {} if info is None else {"idTagInfo": info}
 
 
@@ -109,6 +123,10 @@ def _status_notification(session: Session, charger: Charger, p: Payload, ctx: Ca
         vendor_error_code=p.get("vendorErrorCode"),
         timestamp=parse_timestamp(p["timestamp"]) if "timestamp" in p else None,
         now=ctx.now,
+    )
+    record_event(
+        session,
+        ConnectorStatusReported(charger.name, p["connectorId"], p["status"], p["errorCode"]),
     )
     return {}
 

@@ -1,8 +1,10 @@
 """Background work recorded in the same commit as the data it is about (transactional outbox).
 
-A service calls `enqueue_task` inside its unit of work; after the commit the edge hands the
-pending rows to Celery (`tasks.dispatch.dispatch_pending`). If the broker is down the rows stay
-pending and a beat sweep dispatches them later, so no work is lost and none is done twice.
+A service calls `enqueue_task` inside its unit of work, which records a BackgroundWorkRecorded
+event; after the commit the edge publishes it and the outbox dispatcher hands the pending rows
+to Celery (adapters/outbox.py, wired to `tasks.dispatch.dispatch_pending`). If the broker is
+down the rows stay pending and a beat sweep dispatches them later, so no work is lost and none
+is done twice.
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
+from domain.events import BackgroundWorkRecorded, record_event
 from domain.models import TaskOutbox
 from domain.services.insert_once import insert_once
-
-# session.info key: this unit of work wrote an outbox row (to dispatch after the commit).
-_ENQUEUED = "voltline.outbox_written"
 
 
 def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments) -> None:
@@ -29,12 +29,7 @@ def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments)
         .returning(TaskOutbox.id)
     ).first()
     if inserted is not None:
-        session.info[_ENQUEUED] = True
-
-
-def enqueued_tasks(session: Session) -> bool:
-    """True when `enqueue_task` wrote a row in this session (to dispatch after the commit)."""
-    return session.info.get(_ENQUEUED, False)
+        record_event(session, BackgroundWorkRecorded(task_name))
 
 
 def pending_tasks(session: Session, limit: int = 100) -> list[TaskOutbox]:

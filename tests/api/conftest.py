@@ -80,6 +80,16 @@ def api(seeded):
     return seeded.test_client()
 
 
+@pytest.fixture
+def send(api, auth):
+    """send("body") -> POST /api/chargers/{charger}/send-command/ as that role."""
+
+    def post(body, charger="charger_1", role="operator", path="send-command"):
+        return api.post(f"/api/chargers/{charger}/{path}/", json=body, headers=auth(role))
+
+    return post
+
+
 def assert_error(response, status: int) -> dict:
     """The one error shape, as JSON, with this status."""
     assert response.status_code == status, response.get_data(as_text=True)

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from bootstrap import create_app
 from domain.services.users import ensure_user
 from tests.conftest import make_settings
-from web.app import create_app
 
 PASSWORD = "right-password-1"
 

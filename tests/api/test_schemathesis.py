@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, assume, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from bootstrap import create_app
 from domain.models import Role, User
 from domain.services.chargers import create_seed_chargers
 from domain.services.users import ensure_user
@@ -20,7 +21,6 @@ from tests.conftest import make_settings
 from tests.services import create_postgres_database, drop_postgres_database
 from web.api.chargers import CONNECTED
 from web.api.users import ME
-from web.app import create_app
 from web.auth import issue_tokens
 from web.extensions import database
 from web.relay import relay

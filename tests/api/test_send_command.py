@@ -47,14 +47,6 @@ STOP = {
 }
 
 
-@pytest.fixture
-def send(api, auth):
-    def post(body, charger="charger_1", role="operator", path="send-command"):
-        return api.post(f"/api/chargers/{charger}/{path}/", json=body, headers=auth(role))
-
-    return post
-
-
 def charger_row(app, name="charger_1") -> Charger:
     with database(app).unit_of_work() as session:
         return session.scalar(select(Charger).where(Charger.name == name))

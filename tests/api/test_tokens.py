@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from flask_jwt_extended import create_access_token, decode_token
 
+from bootstrap import create_app
 from domain.models import Role
 from tests.api.conftest import PASSWORD, assert_error
 from tests.conftest import make_settings
-from web.app import create_app
 
 
 def login(api, username="admin", password=PASSWORD):

@@ -39,7 +39,7 @@ def test_every_loopback_address_may_scrape(client, address):
 
 @pytest.fixture
 def token_client(tmp_path, sqlite_url):
-    from web.app import create_app
+    from bootstrap import create_app
 
     settings = make_settings(tmp_path, database_url=sqlite_url, metrics_token="scrape-me-please")
     return create_app(settings).test_client()
@@ -66,8 +66,8 @@ def test_with_a_token_configured_any_client_with_the_bearer_may_scrape(token_cli
 
 
 def test_metric_samples_are_written_under_the_configured_folder(tmp_path, sqlite_url):
+    from bootstrap import create_app
     from web import metrics
-    from web.app import create_app
 
     folder = tmp_path / "samples"
     client = create_app(
@@ -83,7 +83,7 @@ def test_metric_samples_are_written_under_the_configured_folder(tmp_path, sqlite
 
 
 def test_server_start_empties_the_folder_of_an_earlier_runs_samples(tmp_path):
-    from web.metrics import empty_metrics_directory
+    from adapters.metrics import empty_metrics_directory
 
     settings = make_settings(tmp_path)
     settings.metrics_directory.mkdir()

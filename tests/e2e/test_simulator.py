@@ -27,7 +27,8 @@ from domain.models import Charger, MeterValue, StatusLog, Transaction, Transacti
 from domain.services.chargers import set_authorization_key
 from domain.services.id_tags import create_id_tag
 from domain.settings import PROJECT_ROOT
-from sim.charger import ChargerOptions, SimulatedCharger
+from sim.charger import SimulatedCharger
+from sim.options import ChargerOptions
 from sim.stats import FleetStats
 from tests.live_server import postgres_live_server
 from tests.services import free_port

@@ -6,9 +6,9 @@ import pytest
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
+from bootstrap import create_app
 from domain.models import Charger, Connector, User
 from tests.conftest import make_settings
-from web.app import create_app
 
 
 def run(app, *args):

@@ -1,7 +1,7 @@
 import pytest
 
+from bootstrap import create_app
 from tests.conftest import make_settings
-from web.app import create_app
 
 
 def test_healthz_embedded_reports_database_ok(client):

@@ -9,10 +9,10 @@ import shlex
 import pytest
 import requests
 
+from bootstrap import create_app
 from domain.settings import PROJECT_ROOT
 from tests.conftest import make_settings
 from tests.live_server import postgres_live_server
-from web.app import create_app
 
 GENERATED = re.compile(r"^Generated password for (\S+) \(shown once\) >>>>   (\S+)$", re.M)
 

@@ -7,12 +7,12 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from adapters.presence import RedisPresence, presence_key
 from domain.db import Database
 from domain.models import Charger, StatusLog
 from tests.live_server import LiveServer, postgres_live_server
 from tests.ocpp_client import eventually, exchange, raw_socket, register_charger, run
 from tests.services import require_redis
-from web.ocpp.registry import RedisPresence, presence_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

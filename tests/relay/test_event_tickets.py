@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from bootstrap import create_app
 from domain.models import Role
 from domain.services.users import delete_user, ensure_user
 from tests.conftest import make_settings
 from web.access import event_tickets
-from web.app import create_app
 from web.auth import issue_tokens
 from web.extensions import database
 

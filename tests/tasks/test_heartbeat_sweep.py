@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from adapters.presence import InProcessPresence
 from domain.clock import utcnow
 from domain.models import Charger, ChargerStatus, ConfigurationKey, StatusLog
 from domain.services.heartbeat_sweep import sweep_heartbeats
 from tasks.jobs import run_job
 from tests.tasks.sessions_builder import add_charger
-from web.ocpp.registry import InProcessPresence
 
 INTERVAL = 60  # seconds; the limit is 3 intervals
 

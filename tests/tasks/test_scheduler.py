@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bootstrap import create_app
 from domain.clock import utcnow
 from domain.models import ChargerStatus, Transaction
 from domain.services.outbox import enqueue_task
@@ -12,7 +13,6 @@ from tasks.jobs import JOBS
 from tasks.scheduler import SCHEDULER_KEY, EmbeddedScheduler
 from tests.conftest import make_settings
 from tests.tasks.sessions_builder import add_charger, start, stop
-from web.app import create_app
 
 
 class FakeClock:

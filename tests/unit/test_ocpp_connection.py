@@ -13,15 +13,10 @@ from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
 from tests.ocpp_client import eventually
-from web.ocpp.connection import (
-    CallErrorReceived,
-    CallTimeout,
-    ChargerConnection,
-    ConnectionLost,
-    Reply,
-)
+from web.ocpp.connection import ChargerConnection, Reply
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.framing import result_frame
+from web.ocpp.outgoing import CallErrorReceived, CallTimeout, ConnectionLost
 
 CLOSED = object()
 WAIT = 10

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
+from bootstrap import create_app
 from domain.boot_storm import BootStormGuard
+from domain.events import BackgroundWorkRecorded, EventBus
 from domain.models import OcppMessage
 from domain.services.chargers import create_charger
 from tests.conftest import make_settings
-from web.app import create_app
 from web.ocpp.framing import IncomingCall
 from web.ocpp.handlers import CallHandler
 
@@ -24,11 +25,10 @@ START = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2025-01-
 def handler(db, settings):
     with db.unit_of_work() as session:
         create_charger(session, "cp1", connector_ids=(1,))
-    dispatched = []
-    handler = CallHandler(
-        db, settings, BootStormGuard(1, random.Random(5)), lambda: dispatched.append(True)
-    )
-    handler.dispatched = dispatched
+    events = EventBus()
+    handler = CallHandler(db, settings, BootStormGuard(1, random.Random(5)), events)
+    handler.work = []
+    events.subscribe(BackgroundWorkRecorded, handler.work.append)
     return handler
 
 
@@ -36,8 +36,10 @@ CONNECTION = SimpleNamespace(charger_name="cp1")
 
 
 def answer(handler, unique_id, action, payload):
+    """The reply frame, and the background work its committed unit of work published."""
+    handler.work.clear()
     reply = handler.answer(CONNECTION, IncomingCall(unique_id, action, payload))
-    return json.loads(reply.frame), reply.after_send
+    return json.loads(reply.frame), list(handler.work)
 
 
 def test_boots_beyond_the_rate_are_answered_pending(handler):
@@ -48,10 +50,10 @@ def test_boots_beyond_the_rate_are_answered_pending(handler):
 
 
 def test_a_schema_violation_is_answered_and_both_frames_logged(db, handler):
-    reply, after_send = answer(handler, "v1", "StartTransaction", {**START, "connectorId": "1"})
+    reply, work = answer(handler, "v1", "StartTransaction", {**START, "connectorId": "1"})
     assert reply[:3] == [4, "v1", "TypeConstraintViolation"]
     assert reply[4]["violations"][0]["path"] == "connectorId"
-    assert after_send is None
+    assert work == []
     with db.unit_of_work() as session:
         frames = session.execute(
             select(OcppMessage.direction, OcppMessage.message_type, OcppMessage.action)
@@ -65,8 +67,8 @@ def test_a_database_failure_is_an_internal_error_with_the_frames_logged(db, hand
     stop = {"transactionId": 1, "meterStop": 5, "timestamp": "2025-01-01T01:00:00Z",
             "transactionData": [{"timestamp": "2025-01-01T01:00:00Z",
                                  "sampledValue": [{"value": "5"}]}]}  # fmt: skip
-    reply, after_send = answer(handler, "s1", "StopTransaction", stop)
-    assert reply[:3] == [4, "s1", "InternalError"] and after_send is None
+    reply, work = answer(handler, "s1", "StopTransaction", stop)
+    assert reply[:3] == [4, "s1", "InternalError"] and work == []
     with db.unit_of_work() as session:
         assert session.scalar(select(OcppMessage.message_type).where(
             OcppMessage.direction == "out")) == 4  # fmt: skip
@@ -74,14 +76,13 @@ def test_a_database_failure_is_an_internal_error_with_the_frames_logged(db, hand
 
 def test_outbox_work_is_dispatched_only_after_a_stop_that_closed_a_session(handler):
     started, after_start = answer(handler, "a1", "StartTransaction", START)
-    assert after_start is None
+    assert after_start == []
     stop = {"transactionId": started[2]["transactionId"], "meterStop": 9,
             "timestamp": "2025-01-01T01:00:00Z"}  # fmt: skip
     _, after_stop = answer(handler, "a2", "StopTransaction", stop)
     _, after_retry = answer(handler, "a3", "StopTransaction", stop)
-    assert after_stop is not None and after_retry is None
-    after_stop()
-    assert handler.dispatched == [True]
+    assert after_stop == [BackgroundWorkRecorded("finalize_session")]
+    assert after_retry == []
 
 
 def test_the_socket_options_come_from_settings(tmp_path):

@@ -1,7 +1,7 @@
 """In-process presence (embedded mode): claims expire unless refreshed, release only ours."""
 
+from adapters.presence import InProcessPresence, RedisPresence, build_presence
 from tests.conftest import make_settings
-from web.ocpp.registry import InProcessPresence, RedisPresence, build_presence
 
 
 class Clock:

@@ -20,12 +20,13 @@ class ApiBlueprint(Blueprint):
     # Lists are bare JSON arrays; the X-Pagination header carries total, pages and links.
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
 
-    def requires(self, role: Role) -> Callable:
+    def requires(self, role: Role, locations: list[str] | None = None) -> Callable:
         """Decorator (outermost, so auth is checked before the body): a valid access token
-        of a user with at least `role`; documents the bearer scheme and 401/403."""
+        (from `locations`, default the headers) of a user with at least `role`; documents
+        the bearer scheme and 401/403."""
 
         def decorator(view: Callable) -> Callable:
-            guarded = role_required(role)(view)
+            guarded = role_required(role, locations)(view)
             for status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
                 guarded = self.alt_response(status, status.name)(guarded)
             return self.doc(security=[{BEARER_SCHEME: []}])(guarded)

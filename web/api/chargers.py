@@ -17,7 +17,15 @@ from domain.queries.chargers import charger_detail, connected_chargers, list_cha
 from domain.services import chargers as charger_service
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
-from web.api.fields import StrictBoolean, UTCDateTime, charger_name, one_of, text
+from web.api.fields import (
+    CHARGER_IN_URL,
+    CHARGER_NAME_LENGTH,
+    StrictBoolean,
+    UTCDateTime,
+    charger_name,
+    one_of,
+    text,
+)
 from web.extensions import database
 from web.relay import CommandRequest, relay
 
@@ -176,7 +184,7 @@ class Connected(MethodView):
             return connected_chargers(session)
 
 
-@blp.route(f"/<name(48, reserved='{CONNECTED}'):name>/")
+@blp.route(f"/<name({CHARGER_NAME_LENGTH}, reserved='{CONNECTED}'):name>/")
 class ChargerDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ChargerSchema)
@@ -212,7 +220,7 @@ class ChargerDetail(MethodView):
             charger_service.delete_charger(session, name)
 
 
-@blp.route("/<name(48):name>/authorization-key/")
+@blp.route(f"/{CHARGER_IN_URL}/authorization-key/")
 class AuthorizationKey(MethodView):
     @blp.requires(Role.ADMIN)
     @blp.arguments(AuthorizationKeyInputSchema, required=False)

@@ -25,7 +25,8 @@ from domain.queries.commands import list_commands
 from domain.services.command_actions import COMMAND_ACTIONS
 from domain.services.commands import get_command, is_final
 from web.api.blueprint import ApiBlueprint, paged
-from web.api.fields import UTCDateTime, charger_name, one_of, text
+from web.api.errors import abort_on_violations
+from web.api.fields import CHARGER_IN_URL, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
 from web.ocpp.validation import schema_violations
 from web.relay import CommandRequest, relay
@@ -114,7 +115,7 @@ SEND_BODY = {
 }
 
 
-@blp.route(f"/chargers/<name(48):name>/commands/<any({', '.join(COMMAND_ACTIONS)}):action>")
+@blp.route(f"/chargers/{CHARGER_IN_URL}/commands/<any({', '.join(COMMAND_ACTIONS)}):action>")
 class SendCommand(MethodView):
     @blp.requires(Role.OPERATOR)
     @blp.arguments(SendQuerySchema, location="query")
@@ -191,7 +192,7 @@ def _pick(req_data: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _send_now(name: str, action: Action, payload: dict[str, Any]) -> Command:
-    _abort_on_violations(action, payload, "req_data")
+    abort_on_violations(action, _violations(action, payload), "req_data")
     command, _created = relay().sender.send(
         CommandRequest(name, action, payload, requested_by=current_user.username)
     )
@@ -216,7 +217,7 @@ def _ocpp_payload(action: str) -> dict[str, Any]:
         payload = json.loads(raw, parse_constant=_not_json) if raw.strip() else {}
     except ValueError:
         abort(HTTPStatus.BAD_REQUEST, message="the body is not JSON")
-    _abort_on_violations(action, payload, "payload")
+    abort_on_violations(action, _violations(action, payload), "payload")
     return payload
 
 
@@ -225,14 +226,8 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not JSON")
 
 
-def _abort_on_violations(action: str, payload: Any, field: str) -> None:
-    violations = schema_violations(action, payload)
-    if violations:
-        abort(
-            HTTPStatus.BAD_REQUEST,
-            message=f"{field} is not a valid OCPP 1.6 {action} request",
-            errors={field: [violation.as_dict() for violation in violations]},
-        )
+def _violations(action: str, payload: Any) -> list[dict[str, Any]]:
+    return [violation.as_dict() for violation in schema_violations(action, payload)]
 
 
 def _wait_seconds(prefer: str) -> bool | float:

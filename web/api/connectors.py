@@ -10,7 +10,7 @@ from flask.views import MethodView
 from domain.models import ConnectorStatus, Role
 from domain.queries.connectors import connector_detail, list_connectors
 from web.api.blueprint import ApiBlueprint, paged
-from web.api.fields import UTCDateTime, charger_name, one_of, text
+from web.api.fields import CHARGER_IN_URL, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
 
 blp = ApiBlueprint(
@@ -60,7 +60,7 @@ class Connectors(MethodView):
         return paged(list_connectors, pagination_parameters, **query)
 
 
-@blp.route("/chargers/<name(48):name>/connectors/<int(max=2147483647):connector_id>/")
+@blp.route(f"/chargers/{CHARGER_IN_URL}/connectors/<int(max=2147483647):connector_id>/")
 class ConnectorDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ConnectorSchema)

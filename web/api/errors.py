@@ -14,6 +14,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_jwt_extended import JWTManager
+from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import (
@@ -59,6 +60,17 @@ def error_body(status: int, message: str, errors: dict[str, Any] | None = None) 
 
 def error_response(status: int, message: str, errors: dict[str, Any] | None = None):
     return jsonify(error_body(status, message, errors)), int(status)
+
+
+def abort_on_violations(action: str, violations: list[dict[str, Any]], field: str) -> None:
+    """400 listing the OCPP 1.6 schema violations (as dicts) of the request's `field`;
+    returns when there are none."""
+    if violations:
+        abort(
+            HTTPStatus.BAD_REQUEST,
+            message=f"{field} is not a valid OCPP 1.6 {action} request",
+            errors={field: violations},
+        )
 
 
 def http_exception_response(error: HTTPException):

@@ -14,6 +14,8 @@ NO_NUL = r"^[^\x00]*$"
 # Names (chargers, users, idTags) travel in URLs: no slash, no control characters.
 NAME = r"^[^/\x00-\x1f\x7f]+$"
 CHARGER_NAME_LENGTH = 48
+# A charger's name as a URL path segment, for routes.
+CHARGER_IN_URL = f"<name({CHARGER_NAME_LENGTH}):name>"
 USERNAME_LENGTH = 150
 ID_TAG_LENGTH = 20
 

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from domain.models import Direction, Role
 from domain.queries.messages import list_messages
 from web.api.blueprint import ApiBlueprint, paged
-from web.api.fields import UTCDateTime, one_of, text
+from web.api.fields import CHARGER_IN_URL, UTCDateTime, one_of, text
 
 blp = ApiBlueprint(
     "messages", __name__, url_prefix="/api/chargers", description="OCPP message log."
@@ -40,7 +40,7 @@ class MessageQuerySchema(ma.Schema):
     until = UTCDateTime()
 
 
-@blp.route("/<name(48):name>/messages/")
+@blp.route(f"/{CHARGER_IN_URL}/messages/")
 class Messages(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.arguments(MessageQuerySchema, location="query")

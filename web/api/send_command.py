@@ -1,16 +1,15 @@
 """POST /api/chargers/{name}/send-command/ (and send_command/): the original design's
 `{"command": {"action": ..., "req_data": {...}}}`.
 
-Each action has a handler in COMMAND_HANDLERS. The charger-initiated ones run the same
-domain code as the charger's socket would, as if that charger had sent `req_data`, and are
-logged in the charger's OCPP message log with source "api". StartRemoteTransaction and
+Each action has a handler in COMMAND_HANDLERS. The charger-initiated ones go through the
+charger socket's own pipeline (web/ocpp/handlers.py), as if that charger had sent `req_data`,
+and are logged in the charger's OCPP message log with source "api". StartRemoteTransaction and
 StopRemoteTransaction send RemoteStartTransaction/RemoteStopTransaction to the live charger
 through the relay (web/api/commands.py) and answer its reply or the Offline/Timeout outcome.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -20,22 +19,16 @@ import marshmallow as ma
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
-from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
 
-from domain.clock import utcnow
-from domain.models import Direction, Role
-from domain.services.charger_calls import CallContext, answer_charger_call
-from domain.services.chargers import get_charger
-from domain.services.message_log import record_frame
-from tasks.dispatch import dispatch_pending
+from domain.models import Role
 from web.api.blueprint import ApiBlueprint
 from web.api.commands import REMOTE_HANDLERS
-from web.api.fields import text
-from web.extensions import database, settings
-from web.ocpp.validation import schema_violations
-
-log = logging.getLogger(__name__)
+from web.api.errors import abort_on_violations
+from web.api.fields import CHARGER_IN_URL, text
+from web.ocpp import ocpp_node
+from web.ocpp.framing import IncomingCall
+from web.ocpp.handlers import Refused, Source
 
 blp = ApiBlueprint(
     "send-command",
@@ -44,63 +37,24 @@ blp = ApiBlueprint(
     description="The original design's send-command endpoint.",
 )
 
-API_SOURCE = "api"
-
 Payload = dict[str, Any]
 CommandHandler = Callable[[str, str, Payload], Payload]
 
 
 def run_as_charger(charger_name: str, action: str, req_data: Payload) -> Payload:
-    """Validate `req_data` as the charger's `action` CALL, answer it through the domain in
-    one unit of work, log both frames as source "api", and return the `.conf` payload.
+    """Answer `req_data` as if charger `charger_name` had sent the `action` CALL on its
+    socket: the same pipeline (validation, unit of work, log rows with source "api",
+    metrics, events) returns the `.conf` payload.
 
-    400 listing the 1.6 schema violations; 404 for an unknown charger."""
-    violations = schema_violations(action, req_data)
-    if violations:
-        abort(
-            HTTPStatus.BAD_REQUEST,
-            message=f"req_data is not a valid OCPP 1.6 {action} request",
-            errors={"req_data": [violation.as_dict() for violation in violations]},
-        )
-    unique_id = str(uuid.uuid4())
-    frame = {"charger_name": charger_name, "unique_id": unique_id, "source": API_SOURCE}
-    with database().unit_of_work() as session:
-        charger = get_charger(session, charger_name)
-        now = utcnow()
-        context = CallContext(
-            now=now, heartbeat_interval=settings().heartbeat_interval, source=API_SOURCE
-        )
-        record_frame(
-            session,
-            **frame,
-            direction=Direction.IN,
-            message_type=MessageType.Call,
-            action=action,
-            payload=req_data,
-            at=now,
-        )
-        conf = answer_charger_call(session, charger, action, req_data, context)
-        record_frame(
-            session,
-            **frame,
-            direction=Direction.OUT,
-            message_type=MessageType.CallResult,
-            action=action,
-            payload=conf,
-            at=now,
-        )
-    dispatch_pending(database(), settings())
-    log.info(
-        "send-command answered",
-        extra={
-            "charger_id": charger_name,
-            "unique_id": unique_id,
-            "action": action,
-            "outcome": "answered",
-            "source": API_SOURCE,
-        },
-    )
-    return conf
+    400 listing the 1.6 schema violations; 404 for an unknown charger; other domain errors
+    as the API maps them; anything else raises (500)."""
+    call = IncomingCall(unique_id=str(uuid.uuid4()), action=action, payload=req_data)
+    outcome = ocpp_node().handler.run(charger_name, call, Source.API)
+    if not isinstance(outcome, Refused):
+        return outcome
+    if outcome.cause is None:
+        abort_on_violations(action, outcome.error.details["violations"], "req_data")
+    raise outcome.cause or outcome.error
 
 
 COMMAND_HANDLERS: dict[str, CommandHandler] = {
@@ -158,7 +112,7 @@ def send_command(body: dict, name: str) -> Payload:
     return handler(name, action, body["command"]["req_data"])
 
 
-class SendCommand(MethodView):
+class SendCommandAsDesigned(MethodView):
     @blp.requires(Role.OPERATOR)
     @blp.arguments(SendCommandSchema)
     @blp.response(HTTPStatus.OK, CONFIRMATION)
@@ -169,5 +123,5 @@ class SendCommand(MethodView):
         return jsonify(send_command(body, name))
 
 
-blp.route("/<name(48):name>/send-command/", endpoint="send-command")(SendCommand)
-blp.route("/<name(48):name>/send_command/", endpoint="send_command")(SendCommand)
+blp.route(f"/{CHARGER_IN_URL}/send-command/", endpoint="send-command")(SendCommandAsDesigned)
+blp.route(f"/{CHARGER_IN_URL}/send_command/", endpoint="send_command")(SendCommandAsDesigned)

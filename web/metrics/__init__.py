@@ -1,4 +1,5 @@
-"""Prometheus metrics: the one place that defines them, records them and serves GET /metrics.
+"""Prometheus metrics served at GET /metrics; they are defined and recorded in
+adapters/metrics.py (no Flask, so Celery workers record too) and re-exported here.
 
 gunicorn runs several worker processes and a scrape reaches only one of them, so every metric
 lives in prometheus-client's multiprocess mode: each process writes its samples to files in
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from domain.settings import Settings
-from web.metrics.recording import (
+from adapters.metrics import (
     CALLRESULT,
     TaskState,
     charger_socket_closed,
@@ -28,6 +28,7 @@ from web.metrics.recording import (
     start_recording,
     worker_exited,
 )
+from domain.settings import Settings
 from web.metrics.scrape import blueprint
 
 __all__ = [

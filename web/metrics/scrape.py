@@ -15,17 +15,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from domain.db import Database
-from domain.services.overview import count_active_transactions, count_connected_chargers
-from domain.settings import Settings
-from web.extensions import database, settings
-from web.metrics.recording import (
+from adapters.metrics import (
     TASK_FIELD_SEPARATOR,
     TASKS_HELP,
     TASKS_METRIC,
     shared_redis,
     task_counts_key,
 )
+from domain.db import Database
+from domain.services.overview import count_active_transactions, count_connected_chargers
+from domain.settings import Settings
+from web.extensions import database, settings
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("metrics", __name__)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from adapters.presence import Presence
+from domain.events import EventBus
 from web.extensions import database, settings
-from web.ocpp.node import OcppNode
 from web.ocpp.routes import NODE_KEY, blueprint
+from web.ocpp.sockets import OcppNode
 
 
-def init_ocpp(app: Flask) -> OcppNode:
-    """Register the socket routes and this node's OcppNode (`app.extensions[NODE_KEY]`)."""
+def init_ocpp(app: Flask, presence: Presence, events: EventBus) -> OcppNode:
+    """Register the socket routes and this node's OcppNode (`app.extensions[NODE_KEY]`),
+    which publishes what its sockets do on `events`."""
     config = settings(app)
-    node = OcppNode(config, database(app))
+    node = OcppNode(config, database(app), presence, events)
     app.extensions[NODE_KEY] = node
     app.config["SOCK_SERVER_OPTIONS"] = {
         "subprotocols": ["ocpp1.6"],

@@ -1,4 +1,5 @@
-"""One object per live charger socket: sending, the read loop, and calls to the charger.
+"""One object per live charger socket: sending and the read loop; its calls to the charger
+are in web/ocpp/outgoing.py.
 
 Threading primitives are the standard library's; under gunicorn's gevent worker they are
 monkey-patched, so waiting for a charger's answer parks a greenlet, not a thread.
@@ -10,7 +11,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ocpp.messages import MessageType
@@ -23,11 +24,13 @@ from web.ocpp.framing import (
     BadFrame,
     IgnoredFrame,
     IncomingCall,
-    IncomingError,
-    IncomingResult,
-    call_frame,
     error_frame,
     parse_frame,
+)
+from web.ocpp.outgoing import (
+    ConnectionLost,
+    FrameRecorder,
+    OutgoingCalls,
 )
 
 log = logging.getLogger(__name__)
@@ -38,51 +41,8 @@ CLOSE_INTERNAL_ERROR = 1011
 
 
 @dataclass(frozen=True)
-class CallResultMessage:
-    """A charger's CALLRESULT to one of our calls."""
-
-    unique_id: str
-    action: str
-    payload: dict[str, Any]
-
-
-class CallFailed(Exception):
-    """A call to a charger ended without a CALLRESULT."""
-
-
-class CallErrorReceived(CallFailed):
-    def __init__(self, unique_id: str, code: str, description: str, details: dict):
-        super().__init__(f"{code}: {description}")
-        self.unique_id = unique_id
-        self.code = code
-        self.description = description
-        self.details = details
-
-
-class CallTimeout(CallFailed):
-    """No answer within the timeout."""
-
-
-class ConnectionLost(CallFailed):
-    """The socket closed before the answer came (or was closed when called)."""
-
-
-@dataclass
-class _PendingCall:
-    action: str
-    # True when the caller logs the CALL and a CALLRESULT itself (see `call(record=...)`).
-    caller_records: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: CallResultMessage | CallFailed | None = None
-
-
-# (direction, message type, unique id, action, payload, source) for the message log.
-FrameRecorder = Callable[[Direction, int, str | None, str | None, Any, str], None]
-
-
-@dataclass(frozen=True)
 class Reply:
-    """The frame answering a CALL, and work to do once it has been sent."""
+    """The frame answering a CALL."""
 
     frame: str
     after_send: Callable[[], None] | None = None
@@ -123,12 +83,10 @@ class ChargerConnection:
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()
-        # OCPP-J allows one outstanding CALL per direction: our calls queue here.
-        self._call_lock = threading.Lock()
-        self._pending: dict[str, _PendingCall] = {}
-        # Guards handing an answer to its waiting call against that call timing out.
-        self._pending_lock = threading.Lock()
         self._closed = threading.Event()
+        self._outgoing = OutgoingCalls(charger_name, self.send, self._closed.is_set, record_frame)
+        # Send a CALL to the charger and wait for its answer (OutgoingCalls.call).
+        self.call = self._outgoing.call
 
     @property
     def closed(self) -> bool:
@@ -141,50 +99,6 @@ class ChargerConnection:
                 self.ws.send(text)
             except (ConnectionClosed, OSError) as error:
                 raise ConnectionLost(str(error)) from error
-
-    def call(
-        self,
-        action: str,
-        payload: dict[str, Any],
-        unique_id: str,
-        timeout: float,
-        source: str = "api",
-        record: bool = True,
-    ) -> CallResultMessage:
-        """Send `[2, unique_id, action, payload]` and wait for the charger's answer.
-
-        Returns the CALLRESULT; raises CallErrorReceived, CallTimeout (waiting for an
-        earlier call counts against `timeout`) or ConnectionLost. Both frames are logged;
-        with `record=False` the caller has logged the CALL and logs the CALLRESULT it gets
-        back (in the unit of work that records the outcome), while a CALLERROR or an answer
-        arriving after the timeout is still logged here.
-        """
-        if not self._call_lock.acquire(timeout=timeout):
-            raise CallTimeout(f"{action} {unique_id}: an earlier call is still waiting")
-        try:
-            pending = _PendingCall(action, caller_records=not record)
-            with self._pending_lock:
-                self._pending[unique_id] = pending
-            try:
-                if self.closed:
-                    raise ConnectionLost("socket closed")
-                if record:
-                    self._record_frame(
-                        Direction.OUT, MessageType.Call, unique_id, action, payload, source
-                    )
-                self.send(call_frame(unique_id, action, payload))
-                pending.done.wait(timeout)
-            finally:
-                with self._pending_lock:
-                    self._pending.pop(unique_id, None)
-            # Checked after the pop: an answer handed over meanwhile is not lost.
-            if not pending.done.is_set():
-                raise CallTimeout(f"{action} {unique_id}: no answer in {timeout}s")
-            if isinstance(pending.outcome, CallFailed):
-                raise pending.outcome
-            return pending.outcome
-        finally:
-            self._call_lock.release()
 
     def serve(self, answer_call: CallAnswerer) -> None:
         """Read frames until the socket closes; each CALL is answered before the next is
@@ -207,7 +121,7 @@ class ChargerConnection:
             self.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
             self._closed.set()
-            self._fail_pending(ConnectionLost("socket closed"))
+            self._outgoing.fail_pending(ConnectionLost("socket closed"))
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close the socket now and wake the read loop (safe from any greenlet)."""
@@ -225,7 +139,7 @@ class ChargerConnection:
             pass
         # simple-websocket's receive() waits on this event; close() alone does not set it.
         self.ws.event.set()
-        self._fail_pending(ConnectionLost(reason or "socket closed"))
+        self._outgoing.fail_pending(ConnectionLost(reason or "socket closed"))
 
     def _handle_text(self, text: str, answer_call: CallAnswerer) -> None:
         try:
@@ -255,52 +169,7 @@ class ChargerConnection:
             if reply.after_send is not None:
                 reply.after_send()
         else:
-            self._resolve(message)
-
-    def _resolve(self, message: IncomingResult | IncomingError) -> None:
-        with self._pending_lock:
-            pending = self._pending.get(message.unique_id)
-            if (
-                pending is not None
-                and pending.caller_records
-                and isinstance(message, IncomingResult)
-                and not pending.done.is_set()
-            ):
-                # The waiting caller logs this CALLRESULT with the command's outcome.
-                self._settle(pending, message)
-                return
-        action = pending.action if pending else None
-        if isinstance(message, IncomingResult):
-            self._record_frame(
-                Direction.IN,
-                MessageType.CallResult,
-                message.unique_id,
-                action,
-                message.payload,
-                "api",
-            )
-        else:
-            body = [message.code, message.description, message.details]
-            self._record_frame(
-                Direction.IN, MessageType.CallError, message.unique_id, action, body, "api"
-            )
-        with self._pending_lock:
-            # Looked up again: the call may have timed out while the frame was logged.
-            pending = self._pending.get(message.unique_id)
-            if pending is not None and not pending.done.is_set():
-                self._settle(pending, message)
-                return
-        self._log_event("answer to no pending call, ignored", message.unique_id, action, "ignored")
-
-    @staticmethod
-    def _settle(pending: _PendingCall, message: IncomingResult | IncomingError) -> None:
-        if isinstance(message, IncomingResult):
-            pending.outcome = CallResultMessage(message.unique_id, pending.action, message.payload)
-        else:
-            pending.outcome = CallErrorReceived(
-                message.unique_id, message.code, message.description, message.details
-            )
-        pending.done.set()
+            self._outgoing.resolve(message)
 
     def _as_text(self, frame: str | bytes) -> str | None:
         """The frame as text. OCPP-J messages are UTF-8 JSON: a binary frame holding UTF-8 is
@@ -317,13 +186,6 @@ class ChargerConnection:
             )
             self.close(CLOSE_INVALID_PAYLOAD, "OCPP-J frames must be UTF-8 JSON")
             return None
-
-    def _fail_pending(self, error: CallFailed) -> None:
-        with self._pending_lock:
-            for pending in self._pending.values():
-                if not pending.done.is_set():
-                    pending.outcome = error
-                    pending.done.set()
 
     def _log_event(self, event: str, unique_id, action, outcome) -> None:
         log.warning(

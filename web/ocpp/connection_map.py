@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from web.ocpp.connection import ChargerConnection
 
@@ -14,11 +13,6 @@ class ConnectionMap:
     def __init__(self):
         self._connections: dict[str, ChargerConnection] = {}
         self._lock = threading.Lock()
-        # Called with each new connection once it is registered (e.g. to deliver
-        # commands queued while the charger was offline).
-        self.on_open: list[Callable[[ChargerConnection], None]] = []
-        # Called with a closed connection once its charger is marked Disconnected.
-        self.on_close: list[Callable[[ChargerConnection], None]] = []
 
     def register(self, connection: ChargerConnection) -> ChargerConnection | None:
         """Make `connection` the charger's socket; returns the one it replaces."""

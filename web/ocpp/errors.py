@@ -10,7 +10,14 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.errors import (
+    ChargerNotRegistered,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 
 
 class CallErrorCode(StrEnum):
@@ -57,6 +64,7 @@ DESCRIPTIONS = {
 }
 
 _DOMAIN_CODES = (
+    (ChargerNotRegistered, CallErrorCode.SECURITY_ERROR),
     (InvalidInput, CallErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
     (NotFound, CallErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
     (Conflict, CallErrorCode.GENERIC_ERROR),

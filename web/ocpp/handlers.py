@@ -1,8 +1,11 @@
-"""Answering a charger's CALL: validate, one unit of work through the domain, `.conf` out.
+"""The one pipeline that answers a charger's CALL, from its socket or from the REST API's
+send-command ("as if the charger had sent it").
 
-The `.conf` leaves only after the commit; a CALL that fails validation or whose unit of
-work fails gets a CALLERROR and leaves no row behind (the rollback takes everything).
-Background work the unit of work enqueued is dispatched after the answer is sent.
+Validate the request against the 1.6 schema, run its domain service and log both frames in
+one unit of work, check the `.conf` against the response schema, and only after the commit
+publish the domain events it made true (event stream, outbox dispatch, metrics). A CALL that
+fails validation or whose unit of work fails gets a CALLERROR and leaves no row behind but
+its logged frames (the rollback takes everything else; send-command's refusals log none).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -21,11 +26,12 @@ from sqlalchemy.orm import Session
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
+from domain.errors import ChargerNotRegistered
+from domain.events import CallAnswered, CallConfSent, EventBus, recorded_events
 from domain.models import Direction
 from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
-from domain.services.outbox import enqueued_tasks
 from domain.settings import Settings
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
@@ -36,8 +42,22 @@ from web.ocpp.validation import error_code_for, schema_violations
 log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 255
-# A hook run once a CALL's `.conf` is on the wire: (connection, call, conf).
-AfterSent = Callable[[ChargerConnection, IncomingCall, dict[str, Any]], None]
+
+
+class Source(StrEnum):
+    """Where a charger's CALL came from, as the message log records it."""
+
+    CHARGER = "charger"  # the charger's socket
+    API = "api"  # send-command, as if the charger had sent it
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A CALL answered with a CALLERROR; `cause` is the exception behind it (None when the
+    request itself broke the 1.6 schema)."""
+
+    error: CallErrorReply
+    cause: BaseException | None = None
 
 
 class CallHandler:
@@ -46,25 +66,33 @@ class CallHandler:
         database: Database,
         settings: Settings,
         storm_guard: BootStormGuard,
-        dispatch_outbox: Callable[[], None],
+        events: EventBus,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.database = database
         self.settings = settings
         self.storm_guard = storm_guard
-        self.dispatch_outbox = dispatch_outbox
+        self.events = events
         self.clock = clock
-        # Called with (charger name, call, conf) after a CALL's unit of work committed
-        # (e.g. to publish dashboard events); a failing hook never touches the answer.
-        self.on_answered: list[Callable[[str, IncomingCall, dict[str, Any]], None]] = []
-        # Called with (connection, call, conf) once the `.conf` is on the wire (e.g. to send
-        # queued commands after an accepting BootNotification.conf, never before it).
-        self.after_sent: list[AfterSent] = []
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
-        """The reply to one CALL (never raises for anything the charger sent)."""
-        started = time.perf_counter()
+        """The socket's reply to one CALL (never raises for anything the charger sent)."""
         name = connection.charger_name
+        outcome = self.run(name, call)
+        if isinstance(outcome, Refused):
+            return Reply(error_frame(call.unique_id, *_error_body(outcome.error)))
+        sent = CallConfSent(name, call.action, outcome)
+        return Reply(
+            result_frame(call.unique_id, outcome), after_send=partial(self.events.publish, [sent])
+        )
+
+    def run(
+        self, name: str, call: IncomingCall, source: Source = Source.CHARGER
+    ) -> dict[str, Any] | Refused:
+        """Answer charger `name`'s CALL: the `.conf` payload, committed with both frames of
+        the exchange logged, or Refused with the CALLERROR (both frames logged). Publishes
+        the committed unit of work's events and a CallAnswered; never raises."""
+        started = time.perf_counter()
         violations = schema_violations(call.action, call.payload)
         if violations:
             first = violations[0]
@@ -73,50 +101,32 @@ class CallHandler:
                 f"{first.path}: {first.message}"[:MAX_DESCRIPTION],
                 {"violations": [violation.as_dict() for violation in violations]},
             )
-            return self._refuse(name, call, error, started)
+            return self._refuse(name, call, Refused(error), started, source)
         context = self._context(call.action)
         try:
             with self.database.unit_of_work() as session:
-                conf = self._answer_in(session, name, call, context)
-                enqueued = enqueued_tasks(session)
+                conf = self._answer_in(session, name, call, context, source)
+                events = recorded_events(session)
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
                 log.exception(
                     "ocpp call failed",
-                    extra=_fields(name, call, "InternalError", started),
+                    extra=_fields(name, call, "InternalError", started, source),
                 )
-            return self._refuse(name, call, error, started)
-        log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
-        metrics.record_ocpp_message(call.action, metrics.CALLRESULT, time.perf_counter() - started)
-        if call.action == Action.boot_notification:
-            metrics.record_boot_answer(conf["status"])
-        for hook in list(self.on_answered):
-            try:
-                hook(name, call, conf)
-            except Exception:  # noqa: BLE001
-                log.exception("on_answered hook failed", extra=_fields(name, call, "conf", started))
-        after_send = None
-        if enqueued or self.after_sent:
-            after_send = partial(self._after_send, connection, call, conf, bool(enqueued))
-        return Reply(result_frame(call.unique_id, conf), after_send=after_send)
-
-    def _after_send(
-        self, connection: ChargerConnection, call: IncomingCall, conf: dict, enqueued: bool
-    ) -> None:
-        if enqueued:
-            self.dispatch_outbox()
-        for hook in list(self.after_sent):
-            try:
-                hook(connection, call, conf)
-            except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
-                log.exception(
-                    "after_sent hook failed",
-                    extra={"charger_id": connection.charger_name, "unique_id": call.unique_id},
-                )
+            return self._refuse(name, call, Refused(error, failure), started, source)
+        log.info("ocpp call answered", extra=_fields(name, call, "conf", started, source))
+        answered = CallAnswered(name, call.action, metrics.CALLRESULT, _since(started))
+        self.events.publish([*events, answered])
+        return conf
 
     def _answer_in(
-        self, session: Session, name: str, call: IncomingCall, context: CallContext
+        self,
+        session: Session,
+        name: str,
+        call: IncomingCall,
+        context: CallContext,
+        source: Source,
     ) -> dict[str, Any]:
         if call.action == Action.heartbeat:
             conf = answer_heartbeat(session, name, context)
@@ -128,7 +138,7 @@ class CallHandler:
                 else answer_charger_call(session, charger, call.action, call.payload, context)
             )
         if conf is None:
-            raise CallErrorReply(CallErrorCode.SECURITY_ERROR, f"{name} is no longer registered")
+            raise ChargerNotRegistered(f"{name} is no longer registered")
         broken = schema_violations(call.action, conf, response=True)
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
@@ -141,6 +151,7 @@ class CallHandler:
                     (Direction.IN, MessageType.Call, call.payload),
                     (Direction.OUT, MessageType.CallResult, conf),
                 ],
+                source,
                 at=context.now,
             ),
         )
@@ -157,12 +168,15 @@ class CallHandler:
         )
 
     def _refuse(
-        self, name: str, call: IncomingCall, error: CallErrorReply, started: float
-    ) -> Reply:
-        if error.code is not CallErrorCode.INTERNAL_ERROR:
-            log.warning("ocpp call refused", extra=_fields(name, call, error.code, started))
-        metrics.record_ocpp_message(call.action, error.code.value, time.perf_counter() - started)
-        body = [error.code.value, error.description, error.details]
+        self, name: str, call: IncomingCall, refused: Refused, started: float, source: Source
+    ) -> Refused:
+        code = refused.error.code
+        if code is not CallErrorCode.INTERNAL_ERROR:
+            log.warning("ocpp call refused", extra=_fields(name, call, code, started, source))
+        self.events.publish([CallAnswered(name, call.action, code.value, _since(started))])
+        if source is Source.API:
+            # send-command answers an HTTP error, not a CALLERROR frame, and writes nothing.
+            return refused
         self._log_frames(
             name,
             call.unique_id,
@@ -172,11 +186,12 @@ class CallHandler:
                 call,
                 [
                     (Direction.IN, MessageType.Call, call.payload),
-                    (Direction.OUT, MessageType.CallError, body),
+                    (Direction.OUT, MessageType.CallError, _error_body(refused.error)),
                 ],
+                source,
             ),
         )
-        return Reply(error_frame(call.unique_id, *body))
+        return refused
 
     def record_frame(
         self,
@@ -186,7 +201,7 @@ class CallHandler:
         unique_id: str | None,
         action: str | None,
         payload: Any,
-        source: str = "charger",
+        source: str = Source.CHARGER,
     ) -> None:
         """Log one frame in its own unit of work (see `_log_frames`)."""
         row = frame_row(
@@ -219,10 +234,15 @@ class CallHandler:
             )
 
 
+def _error_body(error: CallErrorReply) -> list[Any]:
+    return [error.code.value, error.description, error.details]
+
+
 def _rows(
     name: str,
     call: IncomingCall,
     frames: list[tuple[Direction, int, Any]],
+    source: Source,
     at: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Message-log rows for frames (direction, message type, payload) of `call`'s exchange."""
@@ -234,17 +254,25 @@ def _rows(
             unique_id=call.unique_id,
             action=call.action,
             payload=payload,
+            source=source,
             at=at,
         )
         for direction, message_type, payload in frames
     ]
 
 
-def _fields(name: str, call: IncomingCall, outcome: str, started: float) -> dict[str, Any]:
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _fields(
+    name: str, call: IncomingCall, outcome: str, started: float, source: Source
+) -> dict[str, Any]:
     return {
         "charger_id": name,
         "unique_id": call.unique_id,
         "action": call.action,
         "outcome": str(outcome),
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "source": str(source),
+        "duration_ms": round(_since(started) * 1000, 1),
     }

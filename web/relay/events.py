@@ -4,16 +4,23 @@ connected at that moment misses them (the REST resources hold the durable state)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
-from ocpp.v16.enums import Action
-
 from domain.clock import to_wire, utcnow
+from domain.events import (
+    BootAnswered,
+    ChargerConnected,
+    ChargerDisconnected,
+    ConnectorStatusReported,
+    EventBus,
+    TransactionStarted,
+    TransactionStopped,
+)
 from domain.models import ChargerStatus, Command, TransactionStatus
 from domain.services.status import CONNECTOR_STATUS
-from web.ocpp.connection import ChargerConnection
-from web.ocpp.framing import IncomingCall
 from web.relay.transport import RelayTransport
 
 
@@ -43,59 +50,77 @@ def command_event(command: Command) -> dict[str, Any]:
     )
 
 
-class SocketEvents:
-    """Turns the charger socket's hooks into events: connect/close, boot, connector status,
-    transaction start and stop. Each is published after the commit it describes."""
+class EventStream:
+    """Publishes domain events to the dashboards' stream, one wire event each, after the
+    commit they describe."""
 
     def __init__(self, transport: RelayTransport):
         self._transport = transport
 
-    def connected(self, connection: ChargerConnection) -> None:
-        self._publish(EventType.CHARGER, connection.charger_name, status=ChargerStatus.CONNECTED)
+    def subscribe_to(self, events: EventBus) -> None:
+        for event_type, to_wire_event in _WIRE_EVENTS.items():
+            events.subscribe(event_type, partial(self._publish, to_wire_event))
 
-    def disconnected(self, connection: ChargerConnection) -> None:
-        self._publish(
-            EventType.CHARGER,
-            connection.charger_name,
-            status=ChargerStatus.DISCONNECTED,
-            reason=connection.close_reason,
-        )
+    def _publish(self, to_wire_event: Callable[[Any], dict[str, Any]], happened: Any) -> None:
+        self._transport.publish_event(to_wire_event(happened))
 
-    def answered(self, name: str, call: IncomingCall, conf: dict[str, Any]) -> None:
-        payload = call.payload
-        if call.action == Action.boot_notification:
-            self._publish(
-                EventType.CHARGER,
-                name,
-                status=ChargerStatus.CONNECTED,
-                registration_status=conf["status"],
-            )
-        elif call.action == Action.status_notification:
-            self._publish(
-                EventType.CONNECTOR,
-                name,
-                connector_id=payload["connectorId"],
-                status=CONNECTOR_STATUS.get(payload["status"]),
-                ocpp_status=payload["status"],
-                error_code=payload["errorCode"],
-            )
-        elif call.action == Action.start_transaction:
-            self._publish(
-                EventType.TRANSACTION,
-                name,
-                transaction_id=conf["transactionId"],
-                status=TransactionStatus.ACTIVE,
-                connector_id=payload["connectorId"],
-                id_tag=payload["idTag"],
-            )
-        elif call.action == Action.stop_transaction:
-            self._publish(
-                EventType.TRANSACTION,
-                name,
-                transaction_id=payload["transactionId"],
-                status=TransactionStatus.COMPLETED,
-                reason=payload.get("reason"),
-            )
 
-    def _publish(self, event_type: EventType, charger_id: str, **fields: Any) -> None:
-        self._transport.publish_event(event(event_type, charger_id, **fields))
+def _connected(e: ChargerConnected) -> dict[str, Any]:
+    return event(EventType.CHARGER, e.charger_name, status=ChargerStatus.CONNECTED)
+
+
+def _disconnected(e: ChargerDisconnected) -> dict[str, Any]:
+    return event(
+        EventType.CHARGER, e.charger_name, status=ChargerStatus.DISCONNECTED, reason=e.reason
+    )
+
+
+def _booted(e: BootAnswered) -> dict[str, Any]:
+    return event(
+        EventType.CHARGER,
+        e.charger_name,
+        status=ChargerStatus.CONNECTED,
+        registration_status=e.registration_status,
+    )
+
+
+def _connector_status(e: ConnectorStatusReported) -> dict[str, Any]:
+    return event(
+        EventType.CONNECTOR,
+        e.charger_name,
+        connector_id=e.connector_id,
+        status=CONNECTOR_STATUS.get(e.ocpp_status),
+        ocpp_status=e.ocpp_status,
+        error_code=e.error_code,
+    )
+
+
+def _started(e: TransactionStarted) -> dict[str, Any]:
+    return event(
+        EventType.TRANSACTION,
+        e.charger_name,
+        transaction_id=e.transaction_id,
+        status=TransactionStatus.ACTIVE,
+        connector_id=e.connector_id,
+        id_tag=e.id_tag,
+    )
+
+
+def _stopped(e: TransactionStopped) -> dict[str, Any]:
+    return event(
+        EventType.TRANSACTION,
+        e.charger_name,
+        transaction_id=e.transaction_id,
+        status=TransactionStatus.COMPLETED,
+        reason=e.reason,
+    )
+
+
+_WIRE_EVENTS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    ChargerConnected: _connected,
+    ChargerDisconnected: _disconnected,
+    BootAnswered: _booted,
+    ConnectorStatusReported: _connector_status,
+    TransactionStarted: _started,
+    TransactionStopped: _stopped,
+}

@@ -11,12 +11,12 @@ from typing import Any
 import redis
 from sqlalchemy.exc import IntegrityError
 
+from adapters.presence import Presence
 from domain.db import Database
 from domain.models import Command, CommandStatus
 from domain.services.commands import create_command, get_command, queue_command
 from domain.settings import Settings
-from web.ocpp.registry import Presence
-from web.relay.node import NodeRelay
+from web.relay.delivery import NodeRelay
 from web.relay.outcomes import Outcomes
 from web.relay.transport import Envelope, RelayTransport
 

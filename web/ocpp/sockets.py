@@ -1,18 +1,20 @@
-"""This node's charger sockets: open and close bookkeeping, presence, and serving."""
+"""This node's charger sockets: open and close bookkeeping, presence, and serving; a socket
+opening or closing is published as ChargerConnected / ChargerDisconnected."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-import weakref
 from functools import partial
 
 from wsproto.frame_protocol import CloseReason
 
+from adapters.presence import Presence
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
+from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
@@ -20,31 +22,30 @@ from web import metrics
 from web.ocpp.connection import CLOSE_INTERNAL_ERROR, ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.handlers import CallHandler
-from web.ocpp.registry import Presence, build_presence
 
 log = logging.getLogger(__name__)
 
 REPLACED = "replaced by a newer connection of the same charger"
-DISPATCHER_IDLE_CHECK_SECONDS = 30.0  # how often an idle dispatcher checks its node is alive
 
 
 class OcppNode:
-    def __init__(self, settings: Settings, database: Database, presence: Presence | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        presence: Presence,
+        events: EventBus,
+    ):
         self.settings = settings
         self.database = database
-        self.presence = presence or build_presence(settings)
+        self.presence = presence
+        self.events = events
         self.connections = ConnectionMap()
         self.handler = CallHandler(
-            database,
-            settings,
-            BootStormGuard(settings.boot_rate_per_second),
-            dispatch_outbox=self.dispatch_outbox,
+            database, settings, BootStormGuard(settings.boot_rate_per_second), events
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
-        self._dispatch_wanted = threading.Event()
-        self._dispatcher_lock = threading.Lock()
-        self._dispatcher: threading.Thread | None = None
 
     def serve(self, ws, charger_name: str) -> None:
         """Run one charger's socket until it closes."""
@@ -65,34 +66,6 @@ class OcppNode:
             metrics.charger_socket_closed()
             self._closed(connection)
 
-    def dispatch_outbox(self) -> None:
-        """Have background work recorded by a committed unit of work handed to Celery (or
-        run here when embedded) by this node's dispatcher greenlet, so the socket goes on
-        reading at once; requests arriving while it works are served by its next pass, in
-        batches. A failure leaves the rows pending for the beat sweep; it never reaches
-        the socket."""
-        self._dispatch_wanted.set()
-        with self._dispatcher_lock:
-            if self._dispatcher is None:
-                self._dispatcher = threading.Thread(
-                    target=_dispatch_while_alive,
-                    args=(weakref.ref(self), self._dispatch_wanted),
-                    name="outbox-dispatch",
-                    daemon=True,
-                )
-                self._dispatcher.start()
-
-    def dispatch_pass(self) -> None:
-        """Hand pending outbox rows to Celery (embedded: run them) now, batch by batch."""
-        # Imported late: the tasks package loads Celery.
-        from tasks.dispatch import BATCH_SIZE, dispatch_pending
-
-        try:
-            while dispatch_pending(self.database, self.settings) >= BATCH_SIZE:
-                pass
-        except Exception:  # noqa: BLE001 - dispatch_pending logs; the loop must go on
-            log.exception("outbox dispatch after answer failed; rows stay pending")
-
     def _opened(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
         previous = self.connections.register(connection)
@@ -103,7 +76,7 @@ class OcppNode:
             socket_opened(session, name, utcnow(), self.settings.node_id)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
-        _run_hooks(self.connections.on_open, connection)
+        self.events.publish([ChargerConnected(name)])
 
     def _closed(self, connection: ChargerConnection) -> None:
         name = connection.charger_name
@@ -128,7 +101,7 @@ class OcppNode:
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
-        _run_hooks(self.connections.on_close, connection)
+        self.events.publish([ChargerDisconnected(name, connection.close_reason)])
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
@@ -154,28 +127,6 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
-
-
-def _dispatch_while_alive(node_ref: weakref.ref, wanted: threading.Event) -> None:
-    """Run a dispatch pass whenever one is wanted, until the node is gone (an app no longer
-    in use, as in tests, takes its dispatcher with it)."""
-    while True:
-        requested = wanted.wait(DISPATCHER_IDLE_CHECK_SECONDS)
-        node = node_ref()
-        if node is None:
-            return
-        if requested:
-            wanted.clear()
-            node.dispatch_pass()
-        del node
-
-
-def _run_hooks(hooks: list, connection: ChargerConnection) -> None:
-    for hook in list(hooks):
-        try:
-            hook(connection)
-        except Exception:  # noqa: BLE001 - one hook failing must not drop the charger
-            log.exception("connection hook failed", extra={"charger_id": connection.charger_name})
 
 
 def _close_reason(connection: ChargerConnection) -> str:

@@ -1,5 +1,6 @@
 """Recording metrics: the instruments, the functions the socket, relay and tasks call, and the
-per-process sample files of prometheus-client's multiprocess mode."""
+per-process sample files of prometheus-client's multiprocess mode. No Flask: the web process
+serves them (web/metrics), Celery workers count their tasks here too."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from ocpp.v16 import enums as ocpp_enums
 from ocpp.v16.enums import Action
 from prometheus_client import Counter, Gauge, Histogram, multiprocess, values
 
+from domain.events import BootAnswered, CallAnswered, EventBus
 from domain.models import CommandStatus
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The library picks its storage from this variable (read by prometheus-client itself).
+# prometheus-client reads its storage folder from this variable; we only ever write it, from
+# Settings (nothing here reads the environment).
 _DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CALLRESULT = "CALLRESULT"
 UNKNOWN = "unknown"
@@ -65,7 +68,7 @@ def _build_instruments(directory: Path) -> _Instruments:
     # prometheus-client chooses its storage when it is imported; choose again now that the
     # folder is known, before any metric of this process exists.
     os.environ[_DIRECTORY_VARIABLE] = str(directory)
-    values.ValueClass = values.get_value_class()
+    values.ValueClass = values.MultiProcessValue()
     return _Instruments(
         directory=directory,
         messages=Counter(
@@ -121,10 +124,9 @@ def empty_metrics_directory(config: Settings) -> None:
     os.environ[_DIRECTORY_VARIABLE] = str(directory)
 
 
-def worker_exited(pid: int) -> None:
+def worker_exited(config: Settings, pid: int) -> None:
     """Forget the live gauges of a worker that has gone (its counters stay summed)."""
-    if _DIRECTORY_VARIABLE in os.environ:
-        multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid, path=str(config.metrics_directory))
 
 
 def _action_label(action: str | None) -> str:
@@ -144,6 +146,12 @@ def record_ocpp_message(action: str | None, answer: str, seconds: float | None =
     _instruments.messages.labels(label, answer).inc()
     if seconds is not None:
         _instruments.handler_seconds.labels(label).observe(seconds)
+
+
+def count_events(events: EventBus) -> None:
+    """Count answered charger calls and boot answers as their domain events are published."""
+    events.subscribe(CallAnswered, lambda e: record_ocpp_message(e.action, e.answer, e.seconds))
+    events.subscribe(BootAnswered, lambda e: record_boot_answer(e.registration_status))
 
 
 def record_boot_answer(status: str) -> None:

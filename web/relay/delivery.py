@@ -13,18 +13,14 @@ from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
 
 from domain.db import Database
+from domain.events import CallConfSent, ChargerConnected
 from domain.models import CommandStatus, Direction, RegistrationStatus
 from domain.services.commands import get_command, queue_command, queued_commands
 from domain.services.message_log import frame_row
 from domain.settings import Settings
-from web.ocpp.connection import (
-    CallErrorReceived,
-    CallTimeout,
-    ChargerConnection,
-    ConnectionLost,
-)
+from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
-from web.ocpp.framing import IncomingCall
+from web.ocpp.outgoing import CallErrorReceived, CallFailed, CallTimeout
 from web.ocpp.validation import schema_violations
 from web.relay.outcomes import Outcomes
 from web.relay.transport import Envelope, RelayTransport
@@ -56,7 +52,6 @@ class NodeRelay:
         self._stopped = threading.Event()
         # Sockets whose queued commands went (or were looked for) after a first message.
         self._released: weakref.WeakSet[ChargerConnection] = weakref.WeakSet()
-        connections.on_open.append(self._charger_connected)
 
     def start(self) -> None:
         """Subscribe to this node's channel and start the sweep (once, on first use: the first
@@ -106,19 +101,21 @@ class NodeRelay:
         # Called on the subscription loop: hand each envelope its own greenlet.
         threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
 
-    def _charger_connected(self, connection: ChargerConnection) -> None:
+    def charger_connected(self, event: ChargerConnected) -> None:
+        """Start listening with the first socket (queued commands wait for `conf_sent`)."""
         self.start()
 
-    def charger_answered(
-        self, connection: ChargerConnection, call: IncomingCall, conf: dict[str, Any]
-    ) -> None:
+    def conf_sent(self, event: CallConfSent) -> None:
         """Send the charger's queued commands once it is Accepted on this socket: after a
         BootNotification.conf that says Accepted, or after the first other message of a
         charger that reconnected without booting (its stored registration must be Accepted,
         see `queued_commands`). Never when the socket merely opens: a charger that booted
         must first hear its BootNotification answered (OCPP 1.6 section 4.2)."""
-        if call.action == Action.boot_notification:
-            if conf.get("status") != RegistrationStatus.ACCEPTED:
+        connection = self._connections.get(event.charger_name)
+        if connection is None:
+            return
+        if event.action == Action.boot_notification:
+            if event.conf.get("status") != RegistrationStatus.ACCEPTED:
                 return
         elif connection in self._released:
             return
@@ -165,25 +162,8 @@ class NodeRelay:
                 timeout=self._settings.command_timeout,
                 record=False,
             )
-        except CallErrorReceived as error:
-            self._outcomes.finish(
-                command_id,
-                CommandStatus.CALL_ERROR,
-                reply_to,
-                error_code=error.code,
-                error_description=error.description,
-            )
-        except CallTimeout as error:
-            self._outcomes.finish(
-                command_id, CommandStatus.TIMEOUT, reply_to, error_description=str(error)
-            )
-        except ConnectionLost as error:
-            self._outcomes.finish(
-                command_id,
-                CommandStatus.OFFLINE,
-                reply_to,
-                error_description=f"socket closed before the charger answered: {error}",
-            )
+        except CallFailed as failure:
+            self._failed(command_id, reply_to, failure)
         else:
             violations = schema_violations(action, result.payload, response=True)
             self._outcomes.answered(
@@ -203,6 +183,28 @@ class NodeRelay:
                 ],
             )
         return True
+
+    def _failed(self, command_id: str, reply_to: str | None, failure: CallFailed) -> None:
+        """Record the outcome of a call that got no CALLRESULT."""
+        if isinstance(failure, CallErrorReceived):
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.CALL_ERROR,
+                reply_to,
+                error_code=failure.code,
+                error_description=failure.description,
+            )
+        elif isinstance(failure, CallTimeout):
+            self._outcomes.finish(
+                command_id, CommandStatus.TIMEOUT, reply_to, error_description=str(failure)
+            )
+        else:
+            self._outcomes.finish(
+                command_id,
+                CommandStatus.OFFLINE,
+                reply_to,
+                error_description=f"socket closed before the charger answered: {failure}",
+            )
 
     def sweep(self) -> None:
         """Give stranded commands their outcome (see `Outcomes.sweep`)."""

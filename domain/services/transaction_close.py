@@ -1,0 +1,182 @@
+"""Closing a transaction: what a StopTransaction does to a known transaction (close it, or
+replace reconciliation's estimate) and how a stop of an unknown one is kept. Core
+statements, no rows loaded; nothing committed (the caller owns the unit of work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ocpp.v16.enums import Action
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from domain.clock import utcnow
+from domain.models import (
+    Charger,
+    ChargerEvent,
+    Connector,
+    ConnectorStatus,
+    StatusLog,
+    Transaction,
+    TransactionStatus,
+)
+from domain.services.meter_values import record_meter_values
+from domain.services.notifications import record_charger_event
+from domain.services.outbox import enqueue_task
+
+FINALIZE_SESSION = "finalize_session"
+UNKNOWN_TRANSACTION = "UnknownTransaction"
+
+_TRANSACTIONS = Transaction.__table__
+_CONNECTORS = Connector.__table__
+
+
+def transaction_to_stop(session: Session, charger: Charger, transaction_id: int) -> Row | None:
+    """The charger's transaction with what a stop needs, or None when it does not know it."""
+    return session.execute(
+        select(
+            _TRANSACTIONS.c.id,
+            _TRANSACTIONS.c.connector_id,
+            _TRANSACTIONS.c.status,
+            _TRANSACTIONS.c.stop_reason,
+            _TRANSACTIONS.c.meter_stop,
+            _CONNECTORS.c.connector_id.label("connector_number"),
+        )
+        .join(_CONNECTORS, _CONNECTORS.c.id == _TRANSACTIONS.c.connector_id)
+        .where(_TRANSACTIONS.c.id == transaction_id, _TRANSACTIONS.c.charger_id == charger.id)
+    ).first()
+
+
+def stop_known(
+    session: Session,
+    charger: Charger,
+    transaction: Row,
+    stopped: Stop,
+    transaction_data: list[dict[str, Any]],
+) -> None:
+    """Close an active transaction, or replace reconciliation's estimate; a retry of a stop
+    already recorded changes nothing. The samples are stored linked to it either way."""
+    if transaction.status == TransactionStatus.ACTIVE:
+        close_transaction(session, transaction, stopped)
+    elif transaction.status == TransactionStatus.FAILED:
+        _replace_reconciledclose_transaction(session, charger, transaction, stopped)
+    record_meter_values(
+        session,
+        charger,
+        connector_id=transaction.connector_number,
+        ocpp_transaction_id=transaction.id,
+        meter_values=transaction_data,
+        linked=(transaction.id, transaction.connector_id),
+    )
+
+
+@dataclass(frozen=True)
+class Stop:
+    meter_stop: int
+    timestamp: datetime
+    reason: str | None
+    id_tag: str | None
+
+
+def close_transaction(
+    session: Session,
+    transaction: Row,
+    stop: Stop,
+    *,
+    dedupe_suffix: str = "",
+    also: dict | None = None,
+) -> None:
+    """Complete `transaction` (and set the `also` columns), free its connector unless another
+    transaction still runs there, enqueue its finalisation: Core statements, no rows loaded."""
+    session.execute(
+        update(_TRANSACTIONS)
+        .where(_TRANSACTIONS.c.id == transaction.id)
+        .values(
+            {
+                _TRANSACTIONS.c.end_time: stop.timestamp,
+                _TRANSACTIONS.c.meter_stop: stop.meter_stop,
+                _TRANSACTIONS.c.stop_reason: stop.reason or "Local",
+                _TRANSACTIONS.c.stop_id_tag: stop.id_tag,
+                _TRANSACTIONS.c.status: TransactionStatus.COMPLETED,
+                **(also or {}),
+            }
+        )
+    )
+    still_busy = (
+        select(_TRANSACTIONS.c.id)
+        .where(
+            _TRANSACTIONS.c.connector_id == transaction.connector_id,
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != transaction.id,
+        )
+        .exists()
+    )
+    session.execute(
+        update(_CONNECTORS)
+        .where(
+            _CONNECTORS.c.id == transaction.connector_id,
+            _CONNECTORS.c.status == ConnectorStatus.OCCUPIED,
+            ~still_busy,
+        )
+        .values({_CONNECTORS.c.status: ConnectorStatus.AVAILABLE})
+    )
+    enqueue_task(
+        session,
+        FINALIZE_SESSION,
+        f"{transaction.id}{dedupe_suffix}",
+        transaction_id=transaction.id,
+    )
+
+
+def _replace_reconciledclose_transaction(
+    session: Session, charger: Charger, transaction: Row, stop: Stop
+) -> None:
+    """The charger's own stop outranks the estimate reconciliation closed the session with.
+
+    Only the central system closes a session as Failed (power loss, reboot, overdue), at the
+    last meter value it knew; a StopTransaction arriving later (replayed after a reboot) holds
+    the real reading, so it replaces that estimate and the energy is computed again.
+    """
+    previous = f"{transaction.stop_reason} at {transaction.meter_stop} Wh"
+    close_transaction(
+        session,
+        transaction,
+        stop,
+        dedupe_suffix=":late-stop",
+        also={
+            _TRANSACTIONS.c.finalized_at: None,
+            _TRANSACTIONS.c.energy_consumed_kWh: None,
+            _TRANSACTIONS.c.anomaly: None,
+        },
+    )
+    session.add(
+        StatusLog(
+            charger_id=charger.id,
+            connector_id=transaction.connector_number,
+            timestamp=utcnow(),
+            status="LateStopTransaction",
+            message=(
+                f"transaction {transaction.id}: the charger's StopTransaction "
+                f"({stop.meter_stop} Wh) replaced the reconciled close ({previous})"
+            ),
+        )
+    )
+
+
+def record_unknown_stop(
+    session: Session, charger: Charger, stop: dict[str, Any], now: datetime
+) -> None:
+    """Keep a stop we cannot match as a ChargerEvent, once per identical stop."""
+    earlier = session.scalars(
+        select(ChargerEvent.payload).where(
+            ChargerEvent.charger_id == charger.id,
+            ChargerEvent.action == Action.stop_transaction,
+            ChargerEvent.status == UNKNOWN_TRANSACTION,
+        )
+    )
+    if stop not in earlier:
+        record_charger_event(
+            session, charger, Action.stop_transaction, stop, now, UNKNOWN_TRANSACTION
+        )
