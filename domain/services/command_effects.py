@@ -31,6 +31,8 @@ from domain.models import (
     Transaction,
     TransactionType,
 )
+from domain.services import authorization_keys
+from domain.services.charger_access import SECURITY_PROFILE_KEY, raise_security_profile
 
 # How long after a RemoteStartTransaction the charger's StartTransaction counts as its result:
 # generous against the spec's ConnectionTimeOut (the time a driver has to plug in).
@@ -105,7 +107,7 @@ def mark_if_remote_started(
 
 
 def _configuration_read(session: Session, command: Command, answer: dict) -> None:
-    for entry in answer.get("configurationKey", []):
+    for entry in authorization_keys.redact(command.action, answer).get("configurationKey", []):
         _store_key(session, command.charger_id, entry["key"], entry.get("value"), entry["readonly"])
     unknown = answer.get("unknownKey", [])
     if unknown:
@@ -118,8 +120,17 @@ def _configuration_read(session: Session, command: Command, answer: dict) -> Non
 
 
 def _configuration_changed(session: Session, command: Command, answer: dict) -> None:
-    if answer["status"] in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
-        _store_key(session, command.charger_id, command.payload["key"], command.payload["value"])
+    key = command.payload["key"]
+    if answer["status"] not in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
+        if key == authorization_keys.AUTHORIZATION_KEY:
+            authorization_keys.key_change_refused(session, command)
+        return
+    if key == authorization_keys.AUTHORIZATION_KEY:
+        authorization_keys.key_change_accepted(session, command)
+    elif key == SECURITY_PROFILE_KEY and answer["status"] == ConfigurationStatus.accepted:
+        # The whitepaper: the charger reconnects with the new profile once it has accepted.
+        raise_security_profile(session.get(Charger, command.charger_id), command.payload["value"])
+    _store_key(session, command.charger_id, key, command.payload["value"])
 
 
 def _store_key(

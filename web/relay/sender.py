@@ -65,7 +65,8 @@ class CommandSender:
         if not created:
             return self._watch(command.id, bound), False
         reply_to = self._transport.reply_address(command.id) if bound > 0 else None
-        envelope = Envelope(command.id, request.charger_name, command.action, command.payload)
+        # The request's payload: the stored one has any AuthorizationKey redacted.
+        envelope = Envelope(command.id, request.charger_name, command.action, request.payload)
         if self._route(envelope, reply_to) and reply_to is not None:
             self._transport.wait_outcome(reply_to, bound)
         return self._current(command.id), True
