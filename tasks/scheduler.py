@@ -26,6 +26,7 @@ from tasks.jobs import run_job
 from web.extensions import database as app_database
 from web.extensions import settings as app_settings
 from web.ocpp.registry import Presence
+from web.relay import relay
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ def init_embedded_scheduler(app: Flask, presence: Presence) -> EmbeddedScheduler
     settings = app_settings(app)
     if not (settings.embedded and settings.embedded_scheduler):
         return None
-    job_arguments = {"sweep_heartbeats": {"presence": presence}}
+    job_arguments = {
+        "sweep_heartbeats": {"presence": presence},
+        "request_certificate_renewals": {"presence": presence, "transport": relay(app).transport},
+    }
     scheduler = EmbeddedScheduler(app_database(app), settings, job_arguments)
     app.extensions[SCHEDULER_KEY] = scheduler
     app.before_request(scheduler.ensure_started)

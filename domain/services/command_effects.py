@@ -10,6 +10,7 @@ from enum import StrEnum
 from ocpp.v16.enums import (
     Action,
     CancelReservationStatus,
+    CertificateSignedStatus,
     ChargingProfileStatus,
     ClearChargingProfileStatus,
     ConfigurationStatus,
@@ -32,6 +33,7 @@ from domain.models import (
     TransactionType,
 )
 from domain.services import authorization_keys
+from domain.services.certificates import keep_charger_certificate
 from domain.services.charger_access import SECURITY_PROFILE_KEY, raise_security_profile
 
 # How long after a RemoteStartTransaction the charger's StartTransaction counts as its result:
@@ -242,6 +244,12 @@ def _profiles_cleared(session: Session, command: Command, answer: dict) -> None:
     session.execute(matching)
 
 
+def _certificate_signed(session: Session, command: Command, answer: dict) -> None:
+    if answer["status"] == CertificateSignedStatus.accepted:
+        charger = session.get(Charger, command.charger_id)
+        keep_charger_certificate(charger, command.payload["certificateChain"])
+
+
 _EFFECTS: dict[str, Callable[[Session, Command, dict], None]] = {
     Action.get_configuration: _configuration_read,
     Action.change_configuration: _configuration_changed,
@@ -251,4 +259,5 @@ _EFFECTS: dict[str, Callable[[Session, Command, dict], None]] = {
     Action.cancel_reservation: _reservation_cancelled,
     Action.set_charging_profile: _profile_set,
     Action.clear_charging_profile: _profiles_cleared,
+    Action.certificate_signed: _certificate_signed,
 }

@@ -1,4 +1,5 @@
-"""Chargers: list, connected, detail; admins create, edit, delete and set AuthorizationKeys."""
+"""Chargers: list, connected, detail; admins create, edit, delete, set (provision) and rotate
+AuthorizationKeys."""
 
 from __future__ import annotations
 
@@ -7,27 +8,47 @@ from http import HTTPStatus
 
 import marshmallow as ma
 from flask.views import MethodView
+from flask_jwt_extended import current_user
+from ocpp.v16.enums import Action
 
-from domain.models import Charger, ChargerStatus, RegistrationStatus, Role
+from domain.errors import ChargerOffline
+from domain.models import Charger, ChargerStatus, CommandStatus, RegistrationStatus, Role
 from domain.passwords import generate_authorization_key
 from domain.queries.chargers import charger_detail, connected_chargers, list_chargers
 from domain.services import chargers as charger_service
+from domain.services.authorization_keys import AUTHORIZATION_KEY
+from domain.services.charger_access import SecurityProfile
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
 from web.api.fields import StrictBoolean, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
+from web.relay import CommandRequest, relay
 
 blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description="Chargers.")
 
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
-AUTHORIZATION_KEY = r"^[\x21-\x7e]+$"
+PRINTABLE_KEY = r"^[\x21-\x7e]+$"
+# What a rotation sends: the whitepaper's 16 to 20 bytes as 32 to 40 hexadecimal digits.
+HEX_KEY = r"^(?:[0-9A-Fa-f]{2}){16,20}$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
 # GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
 CONNECTED = "connected"
 
 
 def authorization_key(**kwargs):
-    return text(40, min_length=16, pattern=AUTHORIZATION_KEY, **kwargs)
+    return text(40, min_length=16, pattern=PRINTABLE_KEY, **kwargs)
+
+
+def security_profile(**kwargs):
+    return ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.OneOf(list(SecurityProfile)),
+        metadata={
+            "description": "OCPP security profile: 0 none, 1 HTTP Basic, 2 Basic over TLS, "
+            "3 TLS client certificate (CN = the charger's name)"
+        },
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,11 @@ class ChargerSchema(ma.Schema):
     firmware_status = ma.fields.String(dump_only=True, allow_none=True)
     diagnostics_status = ma.fields.String(dump_only=True, allow_none=True)
     local_list_version = ma.fields.Integer(dump_only=True, allow_none=True)
+    security_profile = security_profile(dump_only=True)
+    certificate_serial = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Hexadecimal"}
+    )
+    certificate_expires_at = UTCDateTime(dump_only=True, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
     connectors = ma.fields.List(ma.fields.Nested(ChargerConnectorSchema), dump_only=True)
 
@@ -114,11 +140,13 @@ class ChargerCreateSchema(ma.Schema):
         load_default=False,
         metadata={"description": "Make a random AuthorizationKey if none is given"},
     )
+    security_profile = security_profile(load_default=0)
 
 
 class ChargerUpdateSchema(ma.Schema):
     location = text(255, allow_none=True)
     registration_status = one_of(RegistrationStatus)
+    security_profile = security_profile()
 
 
 class AuthorizationKeyInputSchema(ma.Schema):
@@ -131,6 +159,34 @@ class AuthorizationKeySchema(ma.Schema):
     authorization_key = ma.fields.String(
         required=True, metadata={"description": "Shown this once and never again"}
     )
+
+
+class RotationInputSchema(ma.Schema):
+    authorization_key = text(
+        40,
+        min_length=32,
+        pattern=HEX_KEY,
+        metadata={"description": "The new key (32-40 hex digits); leave out to have one made"},
+    )
+
+
+class RotationSchema(AuthorizationKeySchema):
+    command_id = ma.fields.String(
+        attribute="command.id", metadata={"description": "The ChangeConfiguration sent"}
+    )
+    status = ma.fields.String(
+        attribute="command.status",
+        metadata={
+            "description": "The charger's answer (Accepted: the new key is stored) or the "
+            "command's outcome (Timeout, CallError: the old key stays)"
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Rotation:
+    authorization_key: str
+    command: object
 
 
 @blp.route("/")
@@ -223,3 +279,27 @@ class AuthorizationKey(MethodView):
         """Remove the AuthorizationKey: the charger then connects without HTTP Basic auth"""
         with database().unit_of_work() as session:
             charger_service.set_authorization_key(session, name, None)
+
+
+@blp.route("/<name(48):name>/authorization-key/rotate/")
+class AuthorizationKeyRotation(MethodView):
+    @blp.requires(Role.ADMIN)
+    @blp.arguments(RotationInputSchema, required=False)
+    @blp.response(HTTPStatus.OK, RotationSchema)
+    @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
+    @blp.alt_response(HTTPStatus.CONFLICT, "CONFLICT")
+    def post(self, body, name):
+        """Send a new AuthorizationKey (given or generated) to the connected charger; stored
+        when it answers Accepted, the old one working until the new one's first login"""
+        key = body.get("authorization_key") or generate_authorization_key()
+        command, _created = relay().sender.send(
+            CommandRequest(
+                charger_name=name,
+                action=Action.change_configuration,
+                payload={"key": AUTHORIZATION_KEY, "value": key},
+                requested_by=current_user.username,
+            )
+        )
+        if command.status == CommandStatus.OFFLINE:
+            raise ChargerOffline(f"charger {name!r} is not connected: its key was not changed")
+        return Rotation(key, command)

@@ -11,16 +11,18 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ocpp.messages import MessageType
-from ocpp.v16.enums import Action
+from ocpp.v16.enums import Action, GenericStatus
 from sqlalchemy.orm import Session
 
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.models import Direction
+from domain.services.certificates import CertificateAuthority
 from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
@@ -51,6 +53,10 @@ class CallHandler:
         self.storm_guard = storm_guard
         self.dispatch_outbox = dispatch_outbox
         self.clock = clock
+        self.certificate_authority = _certificate_authority(settings)
+        # Called with the connection once a `.conf` that queued central-system commands for
+        # it (an accepted SignCertificate's CertificateSigned) has been sent.
+        self.on_commands_queued: list[Callable[[ChargerConnection], None]] = []
         # Called with (charger name, call, conf) after a CALL's unit of work committed
         # (e.g. to publish dashboard events); a failing hook never touches the answer.
         self.on_answered: list[Callable[[str, IncomingCall, dict[str, Any]], None]] = []
@@ -90,10 +96,10 @@ class CallHandler:
                 hook(name, call, conf)
             except Exception:  # noqa: BLE001
                 log.exception("on_answered hook failed", extra=_fields(name, call, "conf", started))
-        return Reply(
-            result_frame(call.unique_id, conf),
-            after_send=self.dispatch_outbox if enqueued else None,
-        )
+        after_send = [self.dispatch_outbox] if enqueued else []
+        if call.action == Action.sign_certificate and conf["status"] == GenericStatus.accepted:
+            after_send += [partial(hook, connection) for hook in self.on_commands_queued]
+        return Reply(result_frame(call.unique_id, conf), after_send=_in_turn(after_send))
 
     def _answer_in(
         self, session: Session, name: str, call: IncomingCall, context: CallContext
@@ -134,6 +140,7 @@ class CallHandler:
             now=self.clock(),
             heartbeat_interval=self.settings.heartbeat_interval,
             boot_retry_interval=retry,
+            certificate_authority=self.certificate_authority,
         )
 
     def _refuse(
@@ -197,6 +204,24 @@ class CallHandler:
                 "ocpp frame not logged",
                 extra={"charger_id": charger_name, "unique_id": unique_id, "action": action},
             )
+
+
+def _certificate_authority(settings: Settings) -> CertificateAuthority | None:
+    if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
+        return None
+    return CertificateAuthority.from_files(settings.csms_ca_cert_file, settings.csms_ca_key_file)
+
+
+def _in_turn(calls: list[Callable[[], None]]) -> Callable[[], None] | None:
+    """One callable running `calls` in order (None for none)."""
+    if not calls:
+        return None
+
+    def run_in_turn() -> None:
+        for call in calls:
+            call()
+
+    return run_in_turn
 
 
 def _rows(

@@ -57,6 +57,7 @@ def init_relay(app: Flask) -> Relay:
     sockets.connections.on_open.append(socket_events.connected)
     sockets.connections.on_close.append(socket_events.disconnected)
     sockets.handler.on_answered.append(socket_events.answered)
+    sockets.handler.on_commands_queued.append(node.offer_queued)
     app.extensions[RELAY_KEY] = Relay(transport, node, sender)
     return app.extensions[RELAY_KEY]
 

@@ -97,13 +97,18 @@ class NodeRelay:
             sent += self._exchange(connection, command.id, command.action, command.payload, None)
         return sent
 
+    def offer_queued(self, connection: ChargerConnection) -> None:
+        """Send the charger's queued commands from a greenlet of their own (the caller may
+        be the socket's read loop, which must go on reading their answers)."""
+        self.start()
+        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+
     def _received(self, envelope: Envelope) -> None:
         # Called on the subscription loop: hand each envelope its own greenlet.
         threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
 
     def _charger_connected(self, connection: ChargerConnection) -> None:
-        self.start()
-        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+        self.offer_queued(connection)
 
     def _not_here(self, envelope: Envelope) -> None:
         """The presence record pointed here but the socket is gone (it moved or closed)."""
