@@ -124,11 +124,14 @@ for _action in COMMAND_ACTIONS:
 
 
 class LiveCharger:
-    """An AnsweringCharger connected to `url` and booted, on an event loop in a thread."""
+    """An AnsweringCharger connected to `url` and booted, on an event loop in a thread;
+    `headers` (e.g. HTTP Basic) and `ssl` (a client SSLContext) go to the handshake."""
 
-    def __init__(self, url: str, name: str):
+    def __init__(self, url: str, name: str, *, headers=None, ssl=None):
         self.url = url
         self.name = name
+        self._headers = headers
+        self._ssl = ssl
         self.cp: AnsweringCharger | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -168,7 +171,7 @@ class LiveCharger:
     async def _socket(self, ready: Future) -> None:
         self._closed = asyncio.Event()
         try:
-            async with raw_socket(self.url) as ws:
+            async with raw_socket(self.url, headers=self._headers, ssl=self._ssl) as ws:
                 self.cp = AnsweringCharger(self.name, ws)
                 reader = asyncio.create_task(self.cp.start())
                 ready.set_result(True)
