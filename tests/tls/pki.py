@@ -123,11 +123,13 @@ def csr_for(common_name: str) -> tuple[str, ec.EllipticCurvePrivateKey]:
     return csr.public_bytes(serialization.Encoding.PEM).decode(), key
 
 
-def write_key_and_chain(folder: Path, stem: str, key, chain_pem: str) -> tuple[Path, Path]:
+def write_key_and_chain(folder: Path, stem: str, key, chain_pem: str) -> Issued:
+    """A certificate chain received for `key` (e.g. in CertificateSigned), as files."""
     cert_file, key_file = folder / f"{stem}.crt", folder / f"{stem}.key"
     cert_file.write_text(chain_pem)
     key_file.write_bytes(_key_pem(key))
-    return cert_file, key_file
+    certificate = x509.load_pem_x509_certificates(chain_pem.encode())[0]
+    return Issued(certificate, key, cert_file, key_file)
 
 
 def client_context(

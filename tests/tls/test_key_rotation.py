@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from ocpp.v16 import call_result
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from domain.models import Charger, ConfigurationKey, OcppMessage
 from tests.ocpp_client import basic_auth, register_charger
 from tests.relay.charger import LiveCharger
 from tests.tls.handshake import OPENED, handshake
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 OLD_KEY = "00112233445566778899aabbccddeeff00112233"
 CHOSEN_KEY = "FFEEDDCCBBAA99887766554433221100FFEEDDCC"

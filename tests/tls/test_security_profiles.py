@@ -15,6 +15,8 @@ from tests.ocpp_client import basic_auth, register_charger
 from tests.relay.charger import LiveCharger
 from tests.tls.handshake import OPENED, handshake
 
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
 KEY = "0123456789abcdef0123456789abcdef01234567"
 REJECTED = call_result.ChangeConfiguration(status="Rejected")
 
