@@ -16,10 +16,9 @@ import re
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy.orm import Session
 
 from domain.errors import InvalidInput
-from domain.models import Charger, Command
+from domain.models import Charger
 from domain.passwords import CHARGER_KEY_ITERATIONS, hash_secret, verify_secret
 
 AUTHORIZATION_KEY = "AuthorizationKey"
@@ -75,21 +74,20 @@ def begin_key_change(charger: Charger, command_id: str, key: str) -> None:
     charger.pending_authorization_key_command = command_id
 
 
-def key_change_accepted(session: Session, command: Command) -> None:
-    """The charger accepted the ChangeConfiguration(AuthorizationKey) `command`: its new key
-    becomes the stored one, the current one stays valid until the new one's first login."""
-    charger = session.get(Charger, command.charger_id)
-    if charger.pending_authorization_key_command != command.id:
+def key_change_accepted(charger: Charger, command_id: str) -> None:
+    """The charger accepted the ChangeConfiguration(AuthorizationKey) `command_id`: its new
+    key becomes the stored one, the current one stays valid until the new one's first login
+    (not flushed)."""
+    if charger.pending_authorization_key_command != command_id:
         return  # a later rotation replaced this one
     charger.previous_authorization_key_hash = charger.authorization_key_hash
     charger.authorization_key_hash = charger.pending_authorization_key_hash
     _forget_pending(charger)
 
 
-def key_change_refused(session: Session, command: Command) -> None:
-    """The charger did not take the new key of `command`: nothing changes."""
-    charger = session.get(Charger, command.charger_id)
-    if charger.pending_authorization_key_command == command.id:
+def key_change_refused(charger: Charger, command_id: str) -> None:
+    """The charger did not take the new key of `command_id`: nothing changes."""
+    if charger.pending_authorization_key_command == command_id:
         _forget_pending(charger)
 
 

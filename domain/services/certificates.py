@@ -67,16 +67,17 @@ class CertificateAuthority:
         return _pem(certificate) + _pem(self.certificate)
 
 
-def keep_charger_certificate(charger: Charger, chain_pem: str) -> None:
-    """Record the first certificate of `chain_pem` as the charger's (not flushed);
-    raises InvalidInput when there is none."""
+def keep_charger_certificate(charger: Charger, chain_pem: str) -> bool:
+    """Record the first certificate of `chain_pem` as the charger's (not flushed); False
+    (nothing recorded) when the chain holds no readable certificate."""
     try:
         certificate = x509.load_pem_x509_certificates(chain_pem.encode())[0]
     except (ValueError, IndexError):
-        raise InvalidInput("no PEM certificate in the chain") from None
+        return False
     charger.certificate_pem = _pem(certificate)
     charger.certificate_serial = format(certificate.serial_number, "x")
     charger.certificate_expires_at = certificate.not_valid_after_utc
+    return True
 
 
 def verified_common_name(

@@ -123,15 +123,16 @@ def _configuration_read(session: Session, command: Command, answer: dict) -> Non
 
 def _configuration_changed(session: Session, command: Command, answer: dict) -> None:
     key = command.payload["key"]
+    charger = session.get(Charger, command.charger_id)
     if answer["status"] not in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
         if key == authorization_keys.AUTHORIZATION_KEY:
-            authorization_keys.key_change_refused(session, command)
+            authorization_keys.key_change_refused(charger, command.id)
         return
     if key == authorization_keys.AUTHORIZATION_KEY:
-        authorization_keys.key_change_accepted(session, command)
+        authorization_keys.key_change_accepted(charger, command.id)
     elif key == SECURITY_PROFILE_KEY and answer["status"] == ConfigurationStatus.accepted:
         # The whitepaper: the charger reconnects with the new profile once it has accepted.
-        raise_security_profile(session.get(Charger, command.charger_id), command.payload["value"])
+        raise_security_profile(charger, command.payload["value"])
     _store_key(session, command.charger_id, key, command.payload["value"])
 
 
