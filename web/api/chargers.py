@@ -1,5 +1,5 @@
-"""Chargers: list, connected, detail; admins create, edit, delete, set (provision) and rotate
-AuthorizationKeys."""
+"""Chargers: list, connected, detail; admins create, edit, delete and set (provision)
+AuthorizationKeys (rotation: web/api/key_rotation.py)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,21 @@ from http import HTTPStatus
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_jwt_extended import current_user
-from ocpp.v16.enums import Action
 
-from domain.errors import ChargerOffline
-from domain.models import Charger, ChargerStatus, CommandStatus, RegistrationStatus, Role
+from domain.models import Charger, ChargerStatus, RegistrationStatus, Role
 from domain.passwords import generate_authorization_key
 from domain.queries.chargers import charger_detail, connected_chargers, list_chargers
 from domain.services import chargers as charger_service
-from domain.services.authorization_keys import AUTHORIZATION_KEY
 from domain.services.charger_access import SecurityProfile
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
 from web.api.fields import StrictBoolean, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
-from web.relay import CommandRequest, relay
 
 blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description="Chargers.")
 
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
 PRINTABLE_KEY = r"^[\x21-\x7e]+$"
-# What a rotation sends: the whitepaper's 16 to 20 bytes as 32 to 40 hexadecimal digits.
-HEX_KEY = r"^(?:[0-9A-Fa-f]{2}){16,20}$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
 # GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
 CONNECTED = "connected"
@@ -161,34 +154,6 @@ class AuthorizationKeySchema(ma.Schema):
     )
 
 
-class RotationInputSchema(ma.Schema):
-    authorization_key = text(
-        40,
-        min_length=32,
-        pattern=HEX_KEY,
-        metadata={"description": "The new key (32-40 hex digits); leave out to have one made"},
-    )
-
-
-class RotationSchema(AuthorizationKeySchema):
-    command_id = ma.fields.String(
-        attribute="command.id", metadata={"description": "The ChangeConfiguration sent"}
-    )
-    status = ma.fields.String(
-        attribute="command.status",
-        metadata={
-            "description": "The charger's answer (Accepted: the new key is stored) or the "
-            "command's outcome (Timeout, CallError: the old key stays)"
-        },
-    )
-
-
-@dataclass(frozen=True)
-class Rotation:
-    authorization_key: str
-    command: object
-
-
 @blp.route("/")
 class Chargers(MethodView):
     @blp.requires(Role.VIEWER)
@@ -279,27 +244,3 @@ class AuthorizationKey(MethodView):
         """Remove the AuthorizationKey: the charger then connects without HTTP Basic auth"""
         with database().unit_of_work() as session:
             charger_service.set_authorization_key(session, name, None)
-
-
-@blp.route("/<name(48):name>/authorization-key/rotate/")
-class AuthorizationKeyRotation(MethodView):
-    @blp.requires(Role.ADMIN)
-    @blp.arguments(RotationInputSchema, required=False)
-    @blp.response(HTTPStatus.OK, RotationSchema)
-    @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
-    @blp.alt_response(HTTPStatus.CONFLICT, "CONFLICT")
-    def post(self, body, name):
-        """Send a new AuthorizationKey (given or generated) to the connected charger; stored
-        when it answers Accepted, the old one working until the new one's first login"""
-        key = body.get("authorization_key") or generate_authorization_key()
-        command, _created = relay().sender.send(
-            CommandRequest(
-                charger_name=name,
-                action=Action.change_configuration,
-                payload={"key": AUTHORIZATION_KEY, "value": key},
-                requested_by=current_user.username,
-            )
-        )
-        if command.status == CommandStatus.OFFLINE:
-            raise ChargerOffline(f"charger {name!r} is not connected: its key was not changed")
-        return Rotation(key, command)
