@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,19 +59,35 @@ def _tls_1_2_or_later(config, default_ssl_context_factory) -> ssl.SSLContext:
     return context
 
 
-def connection_security(environ: dict[str, Any], settings: Settings) -> tuple[bool, str | None]:
-    """(came over TLS, subject CN of a client certificate verified against our client CA)."""
-    peer_certificate = getattr(environ.get("gunicorn.socket"), "getpeercert", None)
-    if peer_certificate is not None:
-        return True, _subject_common_name(peer_certificate())
+@dataclass(frozen=True)
+class TransportSecurity:
+    """What a request's connection shows: TLS or not, and a client certificate verified
+    against our client CA (its subject CN and PEM), if any."""
+
+    tls: bool
+    certificate_cn: str | None = None
+    certificate_pem: str | None = None
+
+
+def connection_security(environ: dict[str, Any], settings: Settings) -> TransportSecurity:
+    """The TLS facts of the request in `environ`: from gunicorn's TLS socket, else from a
+    trusted proxy's headers, else none."""
+    socket = environ.get("gunicorn.socket")
+    if getattr(socket, "getpeercert", None) is not None:
+        common_name = _subject_common_name(socket.getpeercert())
+        if common_name is None:
+            return TransportSecurity(True)
+        pem = ssl.DER_cert_to_PEM_cert(socket.getpeercert(binary_form=True))
+        return TransportSecurity(True, common_name, pem)
     if not _from_trusted_proxy(environ.get("REMOTE_ADDR"), settings.trusted_proxies):
-        return False, None
+        return TransportSecurity(False)
     tls = environ.get("HTTP_X_FORWARDED_PROTO", "").strip().lower() == "https"
-    forwarded = environ.get("HTTP_X_CLIENT_CERT", "")
+    forwarded = unquote(environ.get("HTTP_X_CLIENT_CERT", ""))
     if not tls or not forwarded or settings.tls_client_ca_file is None:
-        return tls, None
+        return TransportSecurity(tls)
     authorities = _authorities(settings.tls_client_ca_file)
-    return True, verified_common_name(unquote(forwarded), authorities, utcnow())
+    common_name = verified_common_name(forwarded, authorities, utcnow())
+    return TransportSecurity(True, common_name, forwarded if common_name else None)
 
 
 def _subject_common_name(certificate: dict[str, Any] | None) -> str | None:

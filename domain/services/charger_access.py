@@ -14,6 +14,7 @@ from enum import IntEnum, StrEnum
 from domain.errors import InvalidInput
 from domain.models import Charger
 from domain.services.authorization_keys import login_with_key
+from domain.services.certificates import keep_charger_certificate
 
 SECURITY_PROFILE_KEY = "SecurityProfile"  # the whitepaper's configuration key
 
@@ -39,11 +40,13 @@ class Refusal:
 @dataclass(frozen=True)
 class ConnectionFacts:
     """What the connection shows: TLS or not, the CN of a client certificate that was
-    chain-verified against our client CA, and the HTTP Basic (user, password bytes)."""
+    chain-verified against our client CA, the HTTP Basic (user, password bytes), and that
+    certificate as PEM."""
 
     tls: bool
     certificate_cn: str | None
     basic: tuple[str, bytes] | None
+    certificate_pem: str | None = None
 
 
 def security_profile(value: object) -> SecurityProfile:
@@ -62,7 +65,8 @@ def raise_security_profile(charger: Charger, value: object) -> None:
 
 def admit_charger(charger: Charger, facts: ConnectionFacts) -> Refusal | None:
     """None when the connection meets the charger's security profile, else why not. A first
-    login with a rotated-to key retires the previous key (set on `charger`, not flushed)."""
+    login with a rotated-to key retires the previous key, and a profile-3 login records the
+    certificate it used (set on `charger`, not flushed)."""
     profile = SecurityProfile(charger.security_profile)
     if profile >= SecurityProfile.TLS_BASIC and not facts.tls:
         return Refusal(RefusalKind.TRANSPORT, f"security profile {profile} needs TLS (wss://)")
@@ -77,6 +81,10 @@ def admit_charger(charger: Charger, facts: ConnectionFacts) -> Refusal | None:
                 RefusalKind.TRANSPORT,
                 f"the client certificate is for {facts.certificate_cn!r}, not {charger.name!r}",
             )
+        if facts.certificate_pem is not None:
+            # The same values again change nothing (no UPDATE); a new certificate is kept,
+            # so renewals are asked for whichever certificate the charger uses.
+            keep_charger_certificate(charger, facts.certificate_pem)
         return None
     if charger.authorization_key_hash is None:
         if profile == SecurityProfile.NONE:

@@ -11,6 +11,7 @@ import websockets
 from cryptography.hazmat.primitives import serialization
 from ocpp.v16 import call_result
 
+from domain.services.chargers import get_charger
 from tests.ocpp_client import basic_auth, register_charger
 from tests.relay.charger import LiveCharger
 from tests.tls.handshake import OPENED, handshake
@@ -27,6 +28,10 @@ def test_profile_3_charger_with_a_certificate_for_its_identity_connects_without_
     name = register_charger(tls_db, "p3", security_profile=3)
     certificate = pki.charger_ca.issue(name)
     assert handshake(wss_node.ws_url(name), ssl=pki.context(certificate)) == OPENED
+    with tls_db.unit_of_work() as session:
+        record = get_charger(session, name)
+        assert record.certificate_serial == format(certificate.certificate.serial_number, "x")
+        assert record.certificate_expires_at == certificate.certificate.not_valid_after_utc
 
 
 def test_profile_3_charger_with_a_certificate_for_another_identity_is_refused_with_403(

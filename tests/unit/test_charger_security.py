@@ -15,7 +15,12 @@ from domain.services.charger_access import (
     raise_security_profile,
 )
 from domain.settings import Settings
-from web.tls import WHITEPAPER_CIPHERS, connection_security, gunicorn_tls_settings
+from web.tls import (
+    WHITEPAPER_CIPHERS,
+    TransportSecurity,
+    connection_security,
+    gunicorn_tls_settings,
+)
 
 HEX_KEY = "00112233445566778899AABBCCDDEEFF00112233"
 
@@ -97,11 +102,11 @@ def test_a_charger_never_lowers_its_profile():
 
 def test_forwarded_tls_headers_are_ignored_unless_from_a_trusted_proxy(tmp_path):
     environ = {"REMOTE_ADDR": "10.0.0.7", "HTTP_X_FORWARDED_PROTO": "https"}
-    assert connection_security(environ, settings(tmp_path)) == (False, None)
+    assert connection_security(environ, settings(tmp_path)) == TransportSecurity(False)
     trusted = settings(tmp_path, trusted_proxies=("10.0.0.0/24",))
-    assert connection_security(environ, trusted) == (True, None)
+    assert connection_security(environ, trusted) == TransportSecurity(True)
     elsewhere = {**environ, "REMOTE_ADDR": "10.0.1.7"}
-    assert connection_security(elsewhere, trusted) == (False, None)
+    assert connection_security(elsewhere, trusted) == TransportSecurity(False)
 
 
 def test_gunicorn_serves_tls_1_2_or_later_with_the_whitepapers_ciphers(tmp_path):

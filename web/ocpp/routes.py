@@ -79,8 +79,13 @@ def _admission(name: str, registered: bool = False) -> Refusal | None | bool:
     with database().unit_of_work() as session:
         charger = find_charger(session, name)
         if charger is not None:
-            tls, certificate_cn = connection_security(request.environ, settings())
-            facts = ConnectionFacts(tls, certificate_cn, basic_credentials())
+            security = connection_security(request.environ, settings())
+            facts = ConnectionFacts(
+                security.tls,
+                security.certificate_cn,
+                basic_credentials(),
+                security.certificate_pem,
+            )
             return admit_charger(charger, facts)
         if registered or not settings().ocpp_auto_register:
             return False
