@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_sock import Sock
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.models import RegistrationStatus
 from domain.services.charger_access import (
     ConnectionFacts,
@@ -72,10 +72,10 @@ def basic_credentials() -> tuple[str, bytes] | None:
         return None
 
 
-def _admission(name: str, registered: bool = False) -> Refusal | None | bool:
-    """False for an unknown charger (created as Pending first when OCPP_AUTO_REGISTER is
-    on), else what `admit_charger` decides, committed: a first login with a rotated-to key
-    retires the previous one."""
+def _admission(name: str, registered: bool = False) -> Refusal | None:
+    """What `admit_charger` decides, committed (a first login with a rotated-to key retires
+    the previous one). Raises NotFound for an unknown charger, unless OCPP_AUTO_REGISTER
+    creates it as Pending first."""
     with database().unit_of_work() as session:
         charger = find_charger(session, name)
         if charger is not None:
@@ -88,7 +88,7 @@ def _admission(name: str, registered: bool = False) -> Refusal | None | bool:
             )
             return admit_charger(charger, facts)
         if registered or not settings().ocpp_auto_register:
-            return False
+            raise NotFound(f"unknown charge point {name}")
     try:
         with database().unit_of_work() as session:
             create_charger(session, name, registration_status=RegistrationStatus.PENDING)
@@ -112,11 +112,11 @@ def check_before_upgrade():
         )
     try:
         admission = _admission(name)
+    except NotFound as unknown:
+        return _refusal(404, unknown.message, name)
     except SQLAlchemyError:
         log.exception("charger lookup failed", extra={"charger_id": name})
         return _refusal(503, "the central system cannot reach its database", name)
-    if admission is False:
-        return _refusal(404, f"unknown charge point {name}", name)
     if admission is not None:
         status = 401 if admission.kind is RefusalKind.CREDENTIALS else 403
         return _refusal(status, admission.reason, name)
