@@ -67,6 +67,12 @@ def redact(action: str | None, payload: Any) -> Any:
     return payload
 
 
+def redact_answer(answer: Any) -> Any:
+    """A command's answer with any AuthorizationKey value redacted (only a GetConfiguration
+    answer lists configuration keys, and a charger should never report this one)."""
+    return redact(Action.get_configuration, answer)
+
+
 def begin_key_change(charger: Charger, command_id: str, key: str) -> None:
     """Remember the new key of the ChangeConfiguration(AuthorizationKey) `command_id` until
     the charger answers it (not flushed). Raises InvalidInput for a key against the rules."""

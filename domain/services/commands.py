@@ -209,7 +209,9 @@ def record_answer(
         session,
         command_id,
         _status_word(response),
-        response=response if isinstance(response, dict) else {"answer": response},
+        response=authorization_keys.redact_answer(response)
+        if isinstance(response, dict)
+        else {"answer": response},
         error_description="; ".join(notes) or None,
         now=now,
     )

@@ -123,9 +123,13 @@ def _assert_old_key_retired_by_first_login_with(server, name: str, new_key: str)
     assert handshake(url, key=new_key) == OPENED
 
 
-def _assert_key_stored_nowhere(api, database, name: str, key: str, command_id: str) -> None:
+def _assert_key_stored_nowhere(
+    api, database, name: str, key: str, command_id: str, payload=None
+) -> None:
     command = api.get(f"/api/commands/{command_id}").json()
-    assert command["payload"] == {"key": "AuthorizationKey", "value": "<redacted>"}
+    redacted = {"key": "AuthorizationKey", "value": "<redacted>"}
+    assert command["payload"] == (redacted if payload is None else payload)
+    assert key.lower() not in json.dumps(command).lower()
     with database.unit_of_work() as session:
         charger_id = session.scalar(select(Charger.id).where(Charger.name == name))
         logged = session.scalars(
@@ -137,3 +141,16 @@ def _assert_key_stored_nowhere(api, database, name: str, key: str, command_id: s
     assert logged and key.lower() not in json.dumps(logged).lower()
     assert stored == ["<redacted>"]
     assert key.lower() not in api.get(f"/api/chargers/{name}/messages/").text.lower()
+
+
+def test_a_key_a_charger_reports_in_get_configuration_is_kept_nowhere(ws_node, ws_api, tls_db):
+    name = register_charger(tls_db, "rot", security_profile=1, authorization_key=OLD_KEY)
+    reported = call_result.GetConfiguration(
+        configuration_key=[{"key": "AuthorizationKey", "readonly": False, "value": OLD_KEY}]
+    )
+    with LiveCharger(ws_node.ws_url(name), name, headers=basic_auth(name, OLD_KEY)) as charger:
+        charger.cp.answers["GetConfiguration"] = reported
+        answer = ws_api.post(f"/api/chargers/{name}/commands/GetConfiguration", {})
+    assert answer.status_code == 200
+    assert answer.json()["response"]["configurationKey"][0]["value"] == "<redacted>"
+    _assert_key_stored_nowhere(ws_api, tls_db, name, OLD_KEY, answer.json()["id"], payload={})
