@@ -23,6 +23,7 @@ from tasks.dispatch import dispatch_pending
 from tasks.scheduler import SCHEDULER_KEY, embedded_scheduler
 from web.app import WebParts
 from web.app import create_app as create_web_app
+from web.relay import relay
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     events.subscribe(BackgroundWorkRecorded, lambda _event: outbox.request())
     count_events(events)
     app = create_web_app(settings, WebParts(database, presence, events))
-    scheduler = embedded_scheduler(database, settings, presence)
+    scheduler = embedded_scheduler(database, settings, presence, relay(app).transport)
     if scheduler is not None:
         app.extensions[SCHEDULER_KEY] = scheduler
         # Started by the first request, so CLI commands never run it and each gunicorn

@@ -16,6 +16,8 @@ from domain.settings import Settings
 SERIALIZER = "json"
 # A publish or broker connect never waits longer than this (the socket handler calls dispatch).
 BROKER_CONNECT_TIMEOUT_SECONDS = 2.0
+# Chargers whose certificate ends within 30 days are looked for hourly (asked once a day).
+CERTIFICATE_RENEWAL_CHECK_SECONDS = 3600
 
 
 def celery_options(settings: Settings) -> dict[str, Any]:
@@ -77,4 +79,5 @@ def periodic_intervals(settings: Settings) -> dict[str, float]:
         "expire_reservations": settings.reconcile_interval_seconds,
         "prune_status_logs": settings.prune_interval_hours * 3600,
         "prune_message_log": settings.prune_interval_hours * 3600,
+        "request_certificate_renewals": CERTIFICATE_RENEWAL_CHECK_SECONDS,
     }

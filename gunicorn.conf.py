@@ -28,3 +28,15 @@ def child_exit(server, worker):
     from domain.settings import Settings
 
     worker_exited(Settings.from_env(), worker.pid)
+
+
+# TLS of our own (security profiles 2 and 3) and the proxies whose forwarded TLS facts are
+# believed: TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE, TRUSTED_PROXIES (web/tls.py).
+def _tls_settings() -> dict:
+    from domain.settings import Settings
+    from web.tls import gunicorn_tls_settings
+
+    return gunicorn_tls_settings(Settings.from_env())
+
+
+globals().update(_tls_settings())

@@ -6,6 +6,7 @@ A bad value raises `SettingsError` whose message is one line naming the variable
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -65,6 +66,15 @@ class Settings:
     prometheus_multiproc_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    # TLS served by gunicorn itself (security profiles 2 and 3); see web/tls.py.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
+    # Proxies whose X-Forwarded-Proto and X-Client-Cert headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # The CA that signs chargers' certificate signing requests (SignCertificate).
+    csms_ca_cert_file: Path | None = None
+    csms_ca_key_file: Path | None = None
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -76,6 +86,10 @@ class Settings:
     def metrics_directory(self) -> Path:
         """Where every server process writes its metric samples (emptied at server start)."""
         return self.prometheus_multiproc_dir or self.instance_path / "prometheus"
+
+    @property
+    def serves_tls(self) -> bool:
+        return self.tls_cert_file is not None
 
     @property
     def uses_sqlite(self) -> bool:
@@ -135,7 +149,14 @@ class Settings:
             log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             node_id=env.text("NODE_ID", f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
+            tls_cert_file=env.file("TLS_CERT_FILE"),
+            tls_key_file=env.file("TLS_KEY_FILE"),
+            tls_client_ca_file=env.file("TLS_CLIENT_CA_FILE"),
+            trusted_proxies=env.networks("TRUSTED_PROXIES"),
+            csms_ca_cert_file=env.file("CSMS_CA_CERT_FILE"),
+            csms_ca_key_file=env.file("CSMS_CA_KEY_FILE"),
         )
+        _check_pairs(values)
         if values["task_visibility_timeout"] <= values["task_time_limit"]:
             raise SettingsError(
                 "TASK_VISIBILITY_TIMEOUT must be longer than TASK_TIME_LIMIT, or a running "
@@ -144,6 +165,15 @@ class Settings:
         # Last, so a key is only generated once every other value has passed.
         jwt_secret_key = env.jwt_secret("JWT_SECRET_KEY", production, instance_path)
         return cls(jwt_secret_key=jwt_secret_key, **values)
+
+
+def _check_pairs(values: dict) -> None:
+    if values["tls_cert_file"] is not None and values["tls_key_file"] is None:
+        raise SettingsError("TLS_KEY_FILE is required when TLS_CERT_FILE is set")
+    if values["tls_key_file"] is not None and values["tls_cert_file"] is None:
+        raise SettingsError("TLS_CERT_FILE is required when TLS_KEY_FILE is set")
+    if (values["csms_ca_cert_file"] is None) != (values["csms_ca_key_file"] is None):
+        raise SettingsError("CSMS_CA_CERT_FILE and CSMS_CA_KEY_FILE must be set together")
 
 
 class _Env:
@@ -159,6 +189,25 @@ class _Env:
     def path(self, name: str) -> Path | None:
         raw = self.optional(name)
         return None if raw is None else Path(raw)
+
+    def file(self, name: str) -> Path | None:
+        path = self.path(name)
+        if path is not None and not path.is_file():
+            raise SettingsError(f"{name} names no readable file: {str(path)!r}")
+        return path
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """Comma-separated addresses or CIDR networks, normalised."""
+        raw = self.optional(name) or ""
+        networks = []
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise SettingsError(
+                    f"{name} must list IP addresses or networks, got {item!r}"
+                ) from None
+        return tuple(networks)
 
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default

@@ -57,6 +57,11 @@ def expire_reservations() -> dict:
     return jobs.expire_reservations(*_worker_context())
 
 
+@app.task(name="request_certificate_renewals")
+def request_certificate_renewals() -> dict:
+    return jobs.request_certificate_renewals(*_worker_context())
+
+
 @app.task(name="dispatch_outbox")
 def dispatch_outbox() -> dict:
     return dispatch.dispatch_outbox(*_worker_context())

@@ -15,9 +15,17 @@ from typing import Any
 
 from adapters.metrics import TaskState, record_task
 from adapters.presence import Presence, build_presence
+from adapters.relay import Envelope, RelayTransport, build_transport
 from domain.clock import utcnow
 from domain.db import Database
-from domain.services import heartbeat_sweep, reconciliation, reservations, retention, sessions
+from domain.services import (
+    certificate_requests,
+    heartbeat_sweep,
+    reconciliation,
+    reservations,
+    retention,
+    sessions,
+)
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,6 +131,37 @@ def expire_reservations(database: Database, settings: Settings) -> dict:
         expired = reservations.expire_reservations(session, utcnow())
     _log_done("expire_reservations", expired=expired)
     return {"expired": expired}
+
+
+@job("request_certificate_renewals")
+def request_certificate_renewals(
+    database: Database,
+    settings: Settings,
+    presence: Presence | None = None,
+    transport: RelayTransport | None = None,
+) -> dict:
+    """Queue ExtendedTriggerMessage(SignChargePointCertificate) for connected chargers whose
+    certificate ends within 30 days and offer each to the node holding the charger's socket
+    (a charger that reconnects gets it from the queue). `presence` and `transport` default
+    to the deployment's (Redis); the embedded app passes its own."""
+    with database.unit_of_work() as session:
+        queued = certificate_requests.request_certificate_renewals(session, utcnow())
+    own_transport = transport is None
+    presence = presence or build_presence(settings)
+    transport = transport or build_transport(settings)
+    offered = 0
+    try:
+        for item in queued:
+            node_id = presence.node_of(item.charger_name)
+            envelope = Envelope(item.command_id, item.charger_name, item.action, item.payload)
+            if node_id is not None and transport.publish(node_id, envelope) > 0:
+                offered += 1
+    finally:
+        if own_transport:
+            transport.close()
+    outcome = {"requested": [item.charger_name for item in queued], "offered": offered}
+    _log_done("request_certificate_renewals", requested=len(queued), offered=offered)
+    return outcome
 
 
 def _prune(database: Database, prune_batch: Callable[..., int], days: int, settings) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.presence import Presence
+from adapters.relay import RelayTransport
 from celeryconfig import periodic_intervals
 from domain.db import Database
 from domain.settings import Settings
@@ -89,11 +90,15 @@ class EmbeddedScheduler:
 
 
 def embedded_scheduler(
-    database: Database, settings: Settings, presence: Presence
+    database: Database, settings: Settings, presence: Presence, transport: RelayTransport
 ) -> EmbeddedScheduler | None:
     """The scheduler for an embedded web process, when embedded mode and EMBEDDED_SCHEDULER
     say so (else None); not started. The heartbeat sweep asks `presence`, the web process's
-    own, which sockets are live."""
+    own, which sockets are live; certificate renewals are offered through its `transport`."""
     if not (settings.embedded and settings.embedded_scheduler):
         return None
-    return EmbeddedScheduler(database, settings, {"sweep_heartbeats": {"presence": presence}})
+    job_arguments = {
+        "sweep_heartbeats": {"presence": presence},
+        "request_certificate_renewals": {"presence": presence, "transport": transport},
+    }
+    return EmbeddedScheduler(database, settings, job_arguments)

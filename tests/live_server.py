@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,19 @@ class LiveServer:
         migrate: bool = True,
         seed: bool = True,
         extra_args: tuple[str, ...] = (),
+        tls_context: ssl.SSLContext | None = None,
     ):
+        """`tls_context`: the server serves TLS (TLS_CERT_FILE in `env`) and this client
+        context trusts its certificate; URLs are then https:// and wss://."""
         self.port = port or free_port()
+        self.tls_context = tls_context
+        self._opener = (
+            _DIRECT
+            if tls_context is None
+            else urllib.request.build_opener(
+                urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls_context)
+            )
+        )
         self.workers = workers
         self.migrate = migrate
         self.seed = seed
@@ -76,7 +88,8 @@ class LiveServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "http" if self.tls_context is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def node_id(self) -> str:
@@ -85,9 +98,10 @@ class LiveServer:
     def ws_url(self, charger_id: str, legacy: bool = False) -> str:
         """The charger URL; `legacy` gives the original design's /ws/ocpp/<id>/ form."""
         name = quote(charger_id, safe="")
+        scheme = "ws" if self.tls_context is None else "wss"
         if legacy:
-            return f"ws://127.0.0.1:{self.port}/ws/ocpp/{name}/"
-        return f"ws://127.0.0.1:{self.port}/ocpp/{name}"
+            return f"{scheme}://127.0.0.1:{self.port}/ws/ocpp/{name}/"
+        return f"{scheme}://127.0.0.1:{self.port}/ocpp/{name}"
 
     def flask(self, *args: str) -> str:
         """Run `flask --app wsgi <args>` with the server's environment; returns stdout."""
@@ -142,7 +156,7 @@ class LiveServer:
                     f"server exited with {self.process.returncode}:\n{self.log_text()[-3000:]}"
                 )
             try:
-                with _DIRECT.open(self.base_url + "/healthz", timeout=2) as response:
+                with self._opener.open(self.base_url + "/healthz", timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):

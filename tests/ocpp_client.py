@@ -27,17 +27,21 @@ SUBPROTOCOL = "ocpp1.6"
 ANSWER_TIMEOUT = 15
 
 
-def basic_auth(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+def basic_auth(user: str, password: str | bytes) -> dict[str, str]:
+    """The Authorization header; a bytes password is sent as it is (any octets)."""
+    secret = password if isinstance(password, bytes) else password.encode()
+    token = base64.b64encode(user.encode() + b":" + secret).decode()
     return {"Authorization": f"Basic {token}"}
 
 
 @asynccontextmanager
 async def raw_socket(
-    url: str, *, subprotocols=(SUBPROTOCOL,), headers=None, max_size=2**22
+    url: str, *, subprotocols=(SUBPROTOCOL,), headers=None, max_size=2**22, ssl=None
 ) -> AsyncIterator[websockets.ClientConnection]:
+    """`ssl`: the client's SSLContext for a wss:// URL (server trust, client certificate)."""
     async with websockets.connect(
         url,
+        ssl=ssl,
         subprotocols=list(subprotocols) or None,
         additional_headers=headers,
         max_size=max_size,
@@ -59,10 +63,10 @@ async def ask(ws, unique_id: str, action: str, payload: dict) -> list:
 
 
 @asynccontextmanager
-async def charger(url: str, *, headers=None) -> AsyncIterator[ChargePoint]:
+async def charger(url: str, *, headers=None, ssl=None) -> AsyncIterator[ChargePoint]:
     """A ChargePoint reading in the background; `cp.call(..., suppress=False)` raises on a
     CALLERROR. Its id is the charger name decoded from the URL."""
-    async with raw_socket(url, headers=headers) as ws:
+    async with raw_socket(url, headers=headers, ssl=ssl) as ws:
         name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[1])
         cp = ChargePoint(name, ws, response_timeout=ANSWER_TIMEOUT)
         reader = asyncio.create_task(cp.start())

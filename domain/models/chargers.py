@@ -64,6 +64,18 @@ class Charger(Base):
     connectors: Mapped[list[Connector]] = relationship(
         back_populates="charger", order_by="Connector.connector_id"
     )
+    # OCPP 1.6 security whitepaper: 0 = none, 1 = Basic, 2 = Basic over TLS, 3 = client
+    # certificate. Raised by an accepted ChangeConfiguration(SecurityProfile), never lowered.
+    security_profile: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Key rotation: the key before the last switch works until the new one's first login.
+    previous_authorization_key_hash: Mapped[str | None] = mapped_column(String(255))
+    # A ChangeConfiguration(AuthorizationKey) in flight: its new key's hash and command id.
+    pending_authorization_key_hash: Mapped[str | None] = mapped_column(String(255))
+    pending_authorization_key_command: Mapped[str | None] = mapped_column(String(36))
+    # The charger's certificate (security profile 3), as last signed or installed.
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    certificate_serial: Mapped[str | None] = mapped_column(String(64))
+    certificate_expires_at: Mapped[datetime | None]
 
 
 class Connector(Base):

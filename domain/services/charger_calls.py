@@ -30,6 +30,8 @@ from domain.events import (
 from domain.models import Charger
 from domain.services import boot, meter_values, notifications, status, transactions
 from domain.services.authorize import id_tag_info
+from domain.services.certificate_requests import answer_sign_certificate
+from domain.services.certificates import CertificateAuthority
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class CallContext:
     # Set by boot-storm control: answer an Accepted charger Pending, retry after this.
     boot_retry_interval: int | None = None
     data_transfer_vendors: frozenset[str] = field(default_factory=frozenset)
+    # Signs chargers' CSRs (CSMS_CA_CERT_FILE/CSMS_CA_KEY_FILE); None: SignCertificate Rejected.
+    certificate_authority: CertificateAuthority | None = None
 
 
 Payload = dict[str, Any]
@@ -139,7 +143,7 @@ def _data_transfer(session: Session, charger: Charger, p: Payload, ctx: CallCont
 
 
 def _sign_certificate(session: Session, charger: Charger, p: Payload, ctx: CallContext):
-    answer = notifications.record_certificate_request(session, charger, p, ctx.now)
+    answer = answer_sign_certificate(session, charger, p, ctx.certificate_authority, ctx.now)
     return {"status": answer.value}
 
 

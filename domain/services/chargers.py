@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.models import Charger, ChargerStatus, Connector, RegistrationStatus
-from domain.passwords import CHARGER_KEY_ITERATIONS, generate_authorization_key, hash_secret
+from domain.passwords import generate_authorization_key
+from domain.services.authorization_keys import key_hash, set_key
+from domain.services.charger_access import security_profile as valid_security_profile
 
 SEED_CHARGERS = (("charger_1", "Tagmo3"), ("charger_2", "Zayed"), ("charger_3", "Shrouk"))
 SEED_CONNECTOR_IDS = (1, 2)
@@ -67,15 +69,18 @@ def create_charger(
     authorization_key: str | None = None,
     registration_status: str = RegistrationStatus.ACCEPTED,
     connector_ids: tuple[int, ...] = (),
+    security_profile: int = 0,
 ) -> Charger:
-    """Add a charger (flushed); raises Conflict when the name is taken."""
+    """Add a charger (flushed); raises Conflict when the name is taken, InvalidInput for a
+    security profile other than 0-3."""
     if find_charger(session, name) is not None:
         raise Conflict(f"charger {name!r} already exists")
     charger = Charger(
         name=name,
         location=location,
         registration_status=registration_status,
-        authorization_key_hash=_key_hash(authorization_key),
+        authorization_key_hash=key_hash(authorization_key),
+        security_profile=valid_security_profile(security_profile),
     )
     session.add(charger)
     session.flush()
@@ -100,20 +105,24 @@ def create_seed_chargers(session: Session) -> list[str]:
     return created
 
 
-EDITABLE = frozenset({"location", "registration_status"})
+EDITABLE = frozenset({"location", "registration_status", "security_profile"})
 
 
 def update_charger(session: Session, name: str, **changes) -> Charger:
-    """Set the location and/or registration status (flushed); a Pending or Rejected charger
-    gets that answer to its next BootNotification.
+    """Set the location, registration status and/or security profile (flushed); a Pending or
+    Rejected charger gets that answer to its next BootNotification; the profile (0-3, which
+    an operator may also lower) applies from the charger's next connection.
 
-    Raises NotFound, or InvalidInput for another field or an unknown registration status."""
+    Raises NotFound, or InvalidInput for another field, an unknown registration status or
+    security profile."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a charger")
     status = changes.get("registration_status", RegistrationStatus.ACCEPTED)
     if status not in set(RegistrationStatus):
         raise InvalidInput(f"registration_status must be one of {', '.join(RegistrationStatus)}")
+    if "security_profile" in changes:
+        changes["security_profile"] = valid_security_profile(changes["security_profile"])
     charger = get_charger(session, name)
     for field, value in changes.items():
         setattr(charger, field, value)
@@ -147,11 +156,10 @@ def delete_charger(session: Session, name: str) -> None:
 
 
 def set_authorization_key(session: Session, name: str, authorization_key: str | None) -> Charger:
-    """Store the hash of the charger's HTTP Basic password, or None to need none (flushed).
-
-    Raises NotFound."""
+    """Provisioning: store the hash of the charger's HTTP Basic password, or None to need
+    none (flushed); it replaces every earlier key at once. Raises NotFound."""
     charger = get_charger(session, name)
-    charger.authorization_key_hash = _key_hash(authorization_key)
+    set_key(charger, authorization_key)
     session.flush()
     return charger
 
@@ -162,7 +170,3 @@ def regenerate_authorization_key(session: Session, name: str) -> str:
     authorization_key = generate_authorization_key()
     set_authorization_key(session, name, authorization_key)
     return authorization_key
-
-
-def _key_hash(authorization_key: str | None) -> str | None:
-    return hash_secret(authorization_key, CHARGER_KEY_ITERATIONS) if authorization_key else None

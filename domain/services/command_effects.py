@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from ocpp.v16.enums import (
     Action,
     CancelReservationStatus,
+    CertificateSignedStatus,
     ChargingProfileStatus,
     ClearChargingProfileStatus,
     ConfigurationStatus,
@@ -30,6 +31,9 @@ from domain.models import (
     Transaction,
     TransactionType,
 )
+from domain.services import authorization_keys
+from domain.services.certificates import keep_charger_certificate
+from domain.services.charger_access import SECURITY_PROFILE_KEY, raise_security_profile
 from domain.services.reservations import ReservationState
 
 # How long after a RemoteStartTransaction the charger's StartTransaction counts as its result:
@@ -100,7 +104,7 @@ def mark_if_remote_started(
 
 
 def _configuration_read(session: Session, command: Command, answer: dict) -> None:
-    for entry in answer.get("configurationKey", []):
+    for entry in authorization_keys.redact(command.action, answer).get("configurationKey", []):
         _store_key(session, command.charger_id, entry["key"], entry.get("value"), entry["readonly"])
     unknown = answer.get("unknownKey", [])
     if unknown:
@@ -113,8 +117,18 @@ def _configuration_read(session: Session, command: Command, answer: dict) -> Non
 
 
 def _configuration_changed(session: Session, command: Command, answer: dict) -> None:
-    if answer["status"] in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
-        _store_key(session, command.charger_id, command.payload["key"], command.payload["value"])
+    key = command.payload["key"]
+    charger = session.get(Charger, command.charger_id)
+    if answer["status"] not in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
+        if key == authorization_keys.AUTHORIZATION_KEY:
+            authorization_keys.key_change_refused(charger, command.id)
+        return
+    if key == authorization_keys.AUTHORIZATION_KEY:
+        authorization_keys.key_change_accepted(charger, command.id)
+    elif key == SECURITY_PROFILE_KEY and answer["status"] == ConfigurationStatus.accepted:
+        # The whitepaper: the charger reconnects with the new profile once it has accepted.
+        raise_security_profile(charger, command.payload["value"])
+    _store_key(session, command.charger_id, key, command.payload["value"])
 
 
 def _store_key(
@@ -230,6 +244,12 @@ def _profiles_cleared(session: Session, command: Command, answer: dict) -> None:
     session.execute(matching)
 
 
+def _certificate_signed(session: Session, command: Command, answer: dict) -> None:
+    if answer["status"] == CertificateSignedStatus.accepted:
+        charger = session.get(Charger, command.charger_id)
+        keep_charger_certificate(charger, command.payload["certificateChain"])
+
+
 _EFFECTS: dict[str, Callable[[Session, Command, dict], None]] = {
     Action.get_configuration: _configuration_read,
     Action.change_configuration: _configuration_changed,
@@ -239,4 +259,5 @@ _EFFECTS: dict[str, Callable[[Session, Command, dict], None]] = {
     Action.cancel_reservation: _reservation_cancelled,
     Action.set_charging_profile: _profile_set,
     Action.clear_charging_profile: _profiles_cleared,
+    Action.certificate_signed: _certificate_signed,
 }

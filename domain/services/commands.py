@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.models import Charger, Command, CommandStatus, RegistrationStatus, new_uuid
+from domain.services import authorization_keys
+from domain.services.charger_access import SECURITY_PROFILE_KEY, security_profile
 from domain.services.chargers import get_charger
 from domain.services.command_actions import command_action
 from domain.services.command_effects import apply_answer
@@ -54,6 +56,11 @@ def create_command(
     queue TTL), NotFound (charger), Conflict (key used for a different command, a charger
     whose registration is Rejected, or a remote start/stop to a Pending one). A concurrent
     duplicate key surfaces as an IntegrityError at flush; calling again finds the command.
+
+    A ChangeConfiguration(AuthorizationKey) is stored with its value redacted: the new key
+    must follow the whitepaper (else InvalidInput), is kept as a hash until the charger
+    answers, and is never queued (InvalidInput with a queue TTL). The caller sends the
+    payload it gave, not the stored one.
     """
     action = command_action(action_name)
     if action is None:
@@ -61,6 +68,12 @@ def create_command(
     if queue_ttl is not None and queue_ttl <= 0:
         raise InvalidInput("queue_ttl must be a positive number of seconds")
     scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"
+    key_change = authorization_keys.is_key_change(action, payload)
+    if key_change and queue_ttl is not None:
+        raise InvalidInput("a new AuthorizationKey is never queued: send it while connected")
+    if _is_profile_change(action, payload):
+        security_profile(payload.get("value"))
+    stored_payload = authorization_keys.redact(action, payload)
     charger = get_charger(session, charger_name)
     if charger.registration_status == RegistrationStatus.REJECTED:
         # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
@@ -77,7 +90,7 @@ def create_command(
             if (existing.charger_id, existing.action, existing.payload) != (
                 charger.id,
                 action,
-                payload,
+                stored_payload,
             ):
                 raise Conflict("Idempotency-Key was already used for a different command")
             return existing, False
@@ -86,13 +99,15 @@ def create_command(
         id=new_uuid(),
         charger_id=charger.id,
         action=str(action),
-        payload=payload,
+        payload=stored_payload,
         status=CommandStatus.PENDING,
         requested_by=requested_by,
         idempotency_key=scoped_key,
         queue_expires_at=None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
         created_at=now,
     )
+    if key_change:
+        authorization_keys.begin_key_change(charger, command.id, payload.get("value", ""))
     session.add(command)
     session.flush()
     return command, True
@@ -203,7 +218,9 @@ def record_answer(
         session,
         command_id,
         _status_word(response),
-        response=response if isinstance(response, dict) else {"answer": response},
+        response=authorization_keys.redact_answer(response)
+        if isinstance(response, dict)
+        else {"answer": response},
         error_description="; ".join(notes) or None,
         now=now,
     )
@@ -248,6 +265,14 @@ def expire_overdue_commands(
             if command is not None:
                 finished.append(command)
     return finished
+
+
+def _is_profile_change(action: str, payload: Any) -> bool:
+    return (
+        action == Action.change_configuration
+        and isinstance(payload, dict)
+        and payload.get("key") == SECURITY_PROFILE_KEY
+    )
 
 
 def _status_word(response: Any) -> str:

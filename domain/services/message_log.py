@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
 from domain.models import Direction, OcppMessage
+from domain.services.authorization_keys import redact
 
 
 def frame_row(
@@ -24,14 +25,15 @@ def frame_row(
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """One message-log row as column values. `payload` is the parsed JSON, or the raw
-    text of a frame that could not be parsed; `message_type` 0 marks such a frame."""
+    text of a frame that could not be parsed; `message_type` 0 marks such a frame.
+    AuthorizationKey values are redacted."""
     return {
         "charger_name": charger_name,
         "direction": direction,
         "message_type": message_type,
         "unique_id": unique_id[:64] if isinstance(unique_id, str) else None,
         "action": action[:64] if isinstance(action, str) else None,
-        "payload": payload,
+        "payload": redact(action, payload),
         "source": source,
         "created_at": at or utcnow(),
     }

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from ocpp.v16.enums import Action, DataTransferStatus, GenericStatus
+from ocpp.v16.enums import Action, DataTransferStatus
 from sqlalchemy.orm import Session
 
 from domain.models import Charger, ChargerEvent
@@ -56,14 +56,4 @@ def record_data_transfer(
     else:
         status = DataTransferStatus.unknown_vendor_id
     record_charger_event(session, charger, Action.data_transfer, payload, now, status)
-    return status
-
-
-def record_certificate_request(
-    session: Session, charger: Charger, payload: dict[str, Any], now: datetime
-) -> GenericStatus:
-    """Store a SignCertificate CSR. We hold no certificate authority that could answer
-    with CertificateSigned, so the request is Rejected (and kept for an operator)."""
-    status = GenericStatus.rejected
-    record_charger_event(session, charger, Action.sign_certificate, payload, now, status)
     return status

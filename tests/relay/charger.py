@@ -125,12 +125,15 @@ for _action in COMMAND_ACTIONS:
 
 class LiveCharger:
     """An AnsweringCharger connected to `url` and booted (unless `boot=False`: a charger that
-    only reconnected), on an event loop in a thread."""
+    only reconnected), on an event loop in a thread; `headers` (e.g. HTTP Basic) and `ssl`
+    (a client SSLContext) go to the handshake."""
 
-    def __init__(self, url: str, name: str, *, boot: bool = True):
+    def __init__(self, url: str, name: str, *, boot: bool = True, headers=None, ssl=None):
         self.url = url
         self.name = name
         self.boot = boot
+        self._headers = headers
+        self._ssl = ssl
         self.cp: AnsweringCharger | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -173,7 +176,7 @@ class LiveCharger:
     async def _socket(self, ready: Future) -> None:
         self._closed = asyncio.Event()
         try:
-            async with raw_socket(self.url) as ws:
+            async with raw_socket(self.url, headers=self._headers, ssl=self._ssl) as ws:
                 self.cp = AnsweringCharger(self.name, ws)
                 reader = asyncio.create_task(self.cp.start())
                 ready.set_result(True)

@@ -10,12 +10,12 @@ from ocpp.v16 import call_result
 from sqlalchemy import select
 
 from adapters.presence import presence_key
+from adapters.relay.redis_transport import node_channel
 from domain.models import Direction, OcppMessage
 from domain.services.commands import get_command
 from tests.ocpp_client import eventually, register_charger
 from tests.relay.charger import SILENT, Delayed, LiveCharger
 from tests.relay.conftest import relay_node
-from web.relay.redis_transport import node_channel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

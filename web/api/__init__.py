@@ -13,6 +13,7 @@ from web.api import (
     connectors,
     events,
     id_tags,
+    key_rotation,
     messages,
     send_command,
     status_logs,
@@ -29,6 +30,7 @@ from web.auth import jwt
 BLUEPRINTS = (
     tokens.blp,
     chargers.blp,
+    key_rotation.blp,
     connectors.blp,
     send_command.blp,
     commands.blp,

@@ -1,4 +1,5 @@
-"""Chargers: list, connected, detail; admins create, edit, delete and set AuthorizationKeys."""
+"""Chargers: list, connected, detail; admins create, edit, delete and set (provision)
+AuthorizationKeys (rotation: web/api/key_rotation.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from domain.models import Charger, ChargerStatus, RegistrationStatus, Role
 from domain.passwords import generate_authorization_key
 from domain.queries.chargers import charger_detail, connected_chargers, list_chargers
 from domain.services import chargers as charger_service
+from domain.services.charger_access import SecurityProfile
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.connectors import ChargerConnectorSchema
 from web.api.fields import (
@@ -34,14 +36,26 @@ log = logging.getLogger(__name__)
 blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description="Chargers.")
 
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
-AUTHORIZATION_KEY = r"^[\x21-\x7e]+$"
+PRINTABLE_KEY = r"^[\x21-\x7e]+$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
 # GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
 CONNECTED = "connected"
 
 
 def authorization_key(**kwargs):
-    return text(40, min_length=16, pattern=AUTHORIZATION_KEY, **kwargs)
+    return text(40, min_length=16, pattern=PRINTABLE_KEY, **kwargs)
+
+
+def security_profile(**kwargs):
+    return ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.OneOf(list(SecurityProfile)),
+        metadata={
+            "description": "OCPP security profile: 0 none, 1 HTTP Basic, 2 Basic over TLS, "
+            "3 TLS client certificate (CN = the charger's name)"
+        },
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,11 @@ class ChargerSchema(ma.Schema):
     firmware_status = ma.fields.String(dump_only=True, allow_none=True)
     diagnostics_status = ma.fields.String(dump_only=True, allow_none=True)
     local_list_version = ma.fields.Integer(dump_only=True, allow_none=True)
+    security_profile = security_profile(dump_only=True)
+    certificate_serial = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Hexadecimal"}
+    )
+    certificate_expires_at = UTCDateTime(dump_only=True, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
     connectors = ma.fields.List(ma.fields.Nested(ChargerConnectorSchema), dump_only=True)
 
@@ -128,11 +147,13 @@ class ChargerCreateSchema(ma.Schema):
         load_default=False,
         metadata={"description": "Make a random AuthorizationKey if none is given"},
     )
+    security_profile = security_profile(load_default=0)
 
 
 class ChargerUpdateSchema(ma.Schema):
     location = text(255, allow_none=True)
     registration_status = one_of(RegistrationStatus)
+    security_profile = security_profile()
 
 
 class AuthorizationKeyInputSchema(ma.Schema):

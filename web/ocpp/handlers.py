@@ -29,6 +29,7 @@ from domain.db import Database
 from domain.errors import ChargerNotRegistered
 from domain.events import CallAnswered, CallConfSent, EventBus, recorded_events
 from domain.models import Direction
+from domain.services.certificates import CertificateAuthority
 from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
@@ -74,6 +75,7 @@ class CallHandler:
         self.storm_guard = storm_guard
         self.events = events
         self.clock = clock
+        self.certificate_authority = _certificate_authority(settings)
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The socket's reply to one CALL (never raises for anything the charger sent)."""
@@ -165,6 +167,7 @@ class CallHandler:
             now=self.clock(),
             heartbeat_interval=self.settings.heartbeat_interval,
             boot_retry_interval=retry,
+            certificate_authority=self.certificate_authority,
         )
 
     def _refuse(
@@ -236,6 +239,12 @@ class CallHandler:
 
 def _error_body(error: CallErrorReply) -> list[Any]:
     return [error.code.value, error.description, error.details]
+
+
+def _certificate_authority(settings: Settings) -> CertificateAuthority | None:
+    if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
+        return None
+    return CertificateAuthority.from_files(settings.csms_ca_cert_file, settings.csms_ca_key_file)
 
 
 def _rows(

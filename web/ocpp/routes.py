@@ -3,7 +3,9 @@
 A charger is refused with a plain HTTP answer (never an upgraded-then-closed socket):
 400 when it does not offer the `ocpp1.6` subprotocol or its identity is longer than 48
 characters, 404 when it is unknown (unless OCPP_AUTO_REGISTER creates it as Pending),
-401 when it has an AuthorizationKey and the Basic credentials are missing or wrong.
+401 when its HTTP Basic credentials are missing or wrong (it has an AuthorizationKey, or its
+security profile is 1 or 2), 403 when the connection does not meet its security profile (not
+TLS for profile 2 or 3; no client certificate for this identity for profile 3).
 """
 
 from __future__ import annotations
@@ -16,11 +18,17 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_sock import Sock
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.models import RegistrationStatus
-from domain.passwords import verify_secret
+from domain.services.charger_access import (
+    ConnectionFacts,
+    Refusal,
+    RefusalKind,
+    admit_charger,
+)
 from domain.services.chargers import create_charger, find_charger
 from web.extensions import database, settings
+from web.tls import connection_security
 
 log = logging.getLogger(__name__)
 
@@ -49,36 +57,45 @@ def offered_subprotocols() -> list[str]:
     return [token.strip() for token in header.split(",") if token.strip()]
 
 
-def basic_credentials() -> tuple[str, str] | None:
-    """(user, password) from an HTTP Basic Authorization header, or None."""
+def basic_credentials() -> tuple[str, bytes] | None:
+    """(user, password bytes) from an HTTP Basic Authorization header, or None. The
+    password stays bytes: the whitepaper's AuthorizationKey is any 16 to 20 bytes."""
     header = request.headers.get("Authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
         return None
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+        user, separator, password = decoded.partition(b":")
+        return (user.decode("utf-8"), password) if separator else None
     except (binascii.Error, UnicodeDecodeError):
         return None
-    user, separator, password = decoded.partition(":")
-    return (user, password) if separator else None
 
 
-def _key_hash_for(name: str) -> tuple[bool, str | None]:
-    """(known, authorization key hash) for charger `name`, creating it as Pending when
-    OCPP_AUTO_REGISTER is on."""
+def _admission(name: str, registered: bool = False) -> Refusal | None:
+    """What `admit_charger` decides, committed (a first login with a rotated-to key retires
+    the previous one). Raises NotFound for an unknown charger, unless OCPP_AUTO_REGISTER
+    creates it as Pending first."""
     with database().unit_of_work() as session:
         charger = find_charger(session, name)
         if charger is not None:
-            return True, charger.authorization_key_hash
-        if not settings().ocpp_auto_register:
-            return False, None
+            security = connection_security(request.environ, settings())
+            facts = ConnectionFacts(
+                security.tls,
+                security.certificate_cn,
+                basic_credentials(),
+                security.certificate_pem,
+            )
+            return admit_charger(charger, facts)
+        if registered or not settings().ocpp_auto_register:
+            raise NotFound(f"unknown charge point {name}")
     try:
         with database().unit_of_work() as session:
             create_charger(session, name, registration_status=RegistrationStatus.PENDING)
         log.info("charger auto-registered as Pending", extra={"charger_id": name})
     except (Conflict, IntegrityError):
         pass  # registered meanwhile by its own concurrent connection attempt
-    return _key_hash_for(name)
+    return _admission(name, registered=True)
 
 
 @blueprint.before_request
@@ -94,18 +111,15 @@ def check_before_upgrade():
             400, f"charge point identity must be 1 to {MAX_IDENTITY_LENGTH} characters", name
         )
     try:
-        known, key_hash = _key_hash_for(name)
+        admission = _admission(name)
+    except NotFound as unknown:
+        return _refusal(404, unknown.message, name)
     except SQLAlchemyError:
         log.exception("charger lookup failed", extra={"charger_id": name})
         return _refusal(503, "the central system cannot reach its database", name)
-    if not known:
-        return _refusal(404, f"unknown charge point {name}", name)
-    if key_hash is not None:
-        credentials = basic_credentials()
-        # Always hash, so a wrong user name takes as long as a wrong password.
-        password_ok = verify_secret(credentials[1] if credentials else "", key_hash)
-        if credentials is None or credentials[0] != name or not password_ok:
-            return _refusal(401, "HTTP Basic credentials missing or wrong", name)
+    if admission is not None:
+        status = 401 if admission.kind is RefusalKind.CREDENTIALS else 403
+        return _refusal(status, admission.reason, name)
     g.ocpp_charger_name = name
     return None
 

@@ -13,17 +13,14 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from adapters.relay import RelayTransport, build_transport
 from domain.events import CallConfSent, ChargerConnected, EventBus
-from domain.settings import Settings
 from web.extensions import database, settings
 from web.ocpp import ocpp_node
 from web.relay.delivery import NodeRelay
 from web.relay.events import EventStream, EventType
-from web.relay.local_transport import InProcessTransport
 from web.relay.outcomes import Outcomes
-from web.relay.redis_transport import RedisTransport
 from web.relay.sender import CommandRequest, CommandSender
-from web.relay.transport import RelayTransport
 
 RELAY_KEY = "voltline.relay"
 
@@ -35,13 +32,6 @@ class Relay:
     transport: RelayTransport
     node: NodeRelay
     sender: CommandSender
-
-
-def build_transport(settings: Settings) -> RelayTransport:
-    """Redis when REDIS_URL is set, else the in-process twin."""
-    if settings.redis_url is None:
-        return InProcessTransport()
-    return RedisTransport(settings.redis_url)
 
 
 def init_relay(app: Flask, events: EventBus) -> Relay:

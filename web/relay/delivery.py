@@ -10,8 +10,9 @@ import weakref
 from typing import Any
 
 from ocpp.messages import MessageType
-from ocpp.v16.enums import Action
+from ocpp.v16.enums import Action, GenericStatus
 
+from adapters.relay.transport import Envelope, RelayTransport
 from domain.db import Database
 from domain.events import CallConfSent, ChargerConnected
 from domain.models import CommandStatus, Direction, RegistrationStatus
@@ -23,7 +24,6 @@ from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.outgoing import CallErrorReceived, CallFailed, CallTimeout
 from web.ocpp.validation import schema_violations
 from web.relay.outcomes import Outcomes
-from web.relay.transport import Envelope, RelayTransport
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,12 @@ class NodeRelay:
             sent += self._exchange(connection, command.id, command.action, command.payload, None)
         return sent
 
+    def offer_queued(self, connection: ChargerConnection) -> None:
+        """Send the charger's queued commands from a greenlet of their own (the caller may
+        be the socket's read loop, which must go on reading their answers)."""
+        self.start()
+        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+
     def _received(self, envelope: Envelope) -> None:
         # Called on the subscription loop: hand each envelope its own greenlet.
         threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
@@ -110,17 +116,21 @@ class NodeRelay:
         BootNotification.conf that says Accepted, or after the first other message of a
         charger that reconnected without booting (its stored registration must be Accepted,
         see `queued_commands`). Never when the socket merely opens: a charger that booted
-        must first hear its BootNotification answered (OCPP 1.6 section 4.2)."""
+        must first hear its BootNotification answered (OCPP 1.6 section 4.2). An accepted
+        SignCertificate queued its CertificateSigned: that goes once the answer is out."""
         connection = self._connections.get(event.charger_name)
         if connection is None:
             return
         if event.action == Action.boot_notification:
             if event.conf.get("status") != RegistrationStatus.ACCEPTED:
                 return
+        elif event.action == Action.sign_certificate:
+            if event.conf.get("status") != GenericStatus.accepted:
+                return
         elif connection in self._released:
             return
         self._released.add(connection)
-        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+        self.offer_queued(connection)
 
     def _not_here(self, envelope: Envelope) -> None:
         """The presence record pointed here but the socket is gone (it moved or closed)."""

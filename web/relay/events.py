@@ -9,6 +9,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from adapters.relay.transport import RelayTransport
 from domain.clock import to_wire, utcnow
 from domain.events import (
     BootAnswered,
@@ -21,7 +22,6 @@ from domain.events import (
 )
 from domain.models import ChargerStatus, Command, TransactionStatus
 from domain.services.status import CONNECTOR_STATUS
-from web.relay.transport import RelayTransport
 
 
 class EventType(StrEnum):

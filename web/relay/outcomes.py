@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from adapters.relay.transport import RelayTransport
 from domain.db import Database
 from domain.models import Command
 from domain.services.commands import (
@@ -22,7 +23,6 @@ from domain.services.commands import (
 from domain.services.message_log import record_frames
 from web.metrics import record_command_outcome
 from web.relay.events import command_event
-from web.relay.transport import RelayTransport
 
 log = logging.getLogger(__name__)
 

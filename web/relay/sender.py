@@ -12,13 +12,13 @@ import redis
 from sqlalchemy.exc import IntegrityError
 
 from adapters.presence import Presence
+from adapters.relay.transport import Envelope, RelayTransport
 from domain.db import Database
 from domain.models import Command, CommandStatus
 from domain.services.commands import create_command, get_command, queue_command
 from domain.settings import Settings
 from web.relay.delivery import NodeRelay
 from web.relay.outcomes import Outcomes
-from web.relay.transport import Envelope, RelayTransport
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ class CommandSender:
         if not created:
             return self._watch(command.id, bound), False
         reply_to = self._transport.reply_address(command.id) if bound > 0 else None
-        envelope = Envelope(command.id, request.charger_name, command.action, command.payload)
+        # The request's payload: the stored one has any AuthorizationKey redacted.
+        envelope = Envelope(command.id, request.charger_name, command.action, request.payload)
         if self._route(envelope, reply_to) and reply_to is not None:
             self._transport.wait_outcome(reply_to, bound)
         return self._current(command.id), True

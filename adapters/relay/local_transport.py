@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from web.relay.transport import Envelope, EventSubscription, RelayTransport
+from adapters.relay.transport import Envelope, EventSubscription, RelayTransport
 
 EVENT_BACKLOG = 1000  # events a slow reader may fall behind by before it misses some
 

@@ -16,7 +16,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from web.relay.transport import Envelope, EventSubscription, RelayTransport
+from adapters.relay.transport import Envelope, EventSubscription, RelayTransport
 
 log = logging.getLogger(__name__)
 
