@@ -79,7 +79,7 @@ def connection_security(environ: dict[str, Any], settings: Settings) -> Transpor
             return TransportSecurity(True)
         pem = ssl.DER_cert_to_PEM_cert(socket.getpeercert(binary_form=True))
         return TransportSecurity(True, common_name, pem)
-    if not _from_trusted_proxy(environ.get("REMOTE_ADDR"), settings.trusted_proxies):
+    if not from_trusted_proxy(environ.get("REMOTE_ADDR"), settings.trusted_proxies):
         return TransportSecurity(False)
     tls = environ.get("HTTP_X_FORWARDED_PROTO", "").strip().lower() == "https"
     forwarded = unquote(environ.get("HTTP_X_CLIENT_CERT", ""))
@@ -99,7 +99,7 @@ def _subject_common_name(certificate: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _from_trusted_proxy(address: str | None, trusted: tuple[str, ...]) -> bool:
+def from_trusted_proxy(address: str | None, trusted: tuple[str, ...]) -> bool:
     if not address or not trusted:
         return False
     try:

@@ -131,3 +131,56 @@ def test_two_app_instances_share_the_count_through_redis(tmp_path, sqlite_url, r
     add_user(first, other)
     assert_throttled(log_in(first, other, PASSWORD, address))
     assert log_in(second, other, PASSWORD, random_address()).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_counted(tmp_path, sqlite_url):
+    app = create_app(
+        make_settings(
+            tmp_path,
+            database_url=sqlite_url,
+            login_max_failures=3,
+            trusted_proxies=("10.9.0.0/16",),
+        )
+    )
+    name = unique("user")
+    add_user(app, name)
+
+    def through_proxy(password: str, client: str, spoofed: str = "198.51.100.7"):
+        return app.test_client().post(
+            "/api/token/",
+            json={
+                "username": unique("guess") if password != PASSWORD else name,
+                "password": password,
+            },
+            environ_base={"REMOTE_ADDR": "10.9.0.5"},
+            # The client wrote the left part; the proxy appended the address it saw.
+            headers={"X-Forwarded-For": f"{spoofed}, {client}"},
+        )
+
+    for spoofed in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        assert through_proxy("wrong-password", "203.0.113.9", spoofed).status_code == 401
+    assert_throttled(through_proxy(PASSWORD, "203.0.113.9"))
+    # Another client behind the same proxy is not locked out by the first one's failures.
+    assert through_proxy(PASSWORD, "203.0.113.10").status_code == 200
+
+
+def test_forwarded_addresses_from_an_untrusted_peer_are_ignored(tmp_path, sqlite_url):
+    app = create_app(make_settings(tmp_path, database_url=sqlite_url, login_max_failures=3))
+    name = unique("user")
+    add_user(app, name)
+    for client in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        answer = app.test_client().post(
+            "/api/token/",
+            json={"username": unique("guess"), "password": "wrong-password"},
+            environ_base={"REMOTE_ADDR": "192.0.2.50"},
+            headers={"X-Forwarded-For": client},
+        )
+        assert answer.status_code == 401
+    assert_throttled(
+        app.test_client().post(
+            "/api/token/",
+            json={"username": name, "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "192.0.2.50"},
+            headers={"X-Forwarded-For": "203.0.113.99"},
+        )
+    )

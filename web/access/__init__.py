@@ -12,6 +12,7 @@ from web.access.counters import InProcessAttemptCounter, RedisAttemptCounter
 from web.access.headers import init_security_headers
 from web.access.tickets import EventTickets, InProcessTicketStore, RedisTicketStore
 from web.extensions import settings
+from web.tls import from_trusted_proxy
 
 THROTTLE_KEY = "voltline.login-throttle"
 TICKETS_KEY = "voltline.event-tickets"
@@ -39,5 +40,18 @@ def event_tickets() -> EventTickets:
 
 
 def client_address() -> str | None:
-    """The address the request came from (the socket peer: no forwarded header is trusted)."""
-    return request.remote_addr
+    """The address the request came from: the socket peer, or, when that peer is one of
+    TRUSTED_PROXIES, the nearest address in X-Forwarded-For that is not a trusted proxy
+    (addresses further left were written by the client and prove nothing)."""
+    trusted = settings().trusted_proxies
+    address = request.remote_addr
+    if not from_trusted_proxy(address, trusted):
+        return address
+    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        hop = hop.strip()
+        if not hop:
+            continue
+        address = hop
+        if not from_trusted_proxy(hop, trusted):
+            break
+    return address
