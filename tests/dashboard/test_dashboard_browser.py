@@ -9,6 +9,7 @@ import jwt
 import pytest
 import requests
 from ocpp.v16.enums import ChargePointStatus
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -57,7 +58,9 @@ def api_token(server, credentials) -> str:
 
 
 def wait_for(browser, condition, message: str):
-    return WebDriverWait(browser, EVENT_WAIT, poll_frequency=0.1).until(
+    # The page re-renders rows as events arrive: an element read mid-render is read again.
+    stale = (StaleElementReferenceException,)
+    return WebDriverWait(browser, EVENT_WAIT, poll_frequency=0.1, ignored_exceptions=stale).until(
         lambda driver: condition(driver), message
     )
 
