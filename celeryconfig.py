@@ -76,4 +76,5 @@ def periodic_intervals(settings: Settings) -> dict[str, float]:
         "reconcile_transactions": settings.reconcile_interval_seconds,
         "prune_status_logs": settings.prune_interval_hours * 3600,
         "prune_message_log": settings.prune_interval_hours * 3600,
+        "roll_up_health": settings.health_rollup_seconds,
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -397,3 +398,41 @@ class TaskOutbox(Base):
     arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SocketEventKind(StrEnum):
+    """How a charger's socket began or ended, for its health scorecard."""
+
+    OPENED = "opened"
+    # Taken over by a newer socket with the same identity (two boxes sharing an id).
+    REPLACED = "replaced"
+    # Gone without a close frame: network loss, ping timeout, a crashed charger.
+    DROPPED = "dropped"
+    # Closed with a close frame, by the charger or by us.
+    CLOSED = "closed"
+
+
+class SocketEvent(Base):
+    """One socket opening or ending; the status log says Connected/Disconnected, this says how."""
+
+    __tablename__ = "socket_events"
+    __table_args__ = (Index("ix_socket_events_charger_time", "charger_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChargerHealthDay(Base):
+    """A charger's health figures for one whole UTC day, rolled up by a beat job so that
+    scorecards over long windows read one row per day instead of the raw logs."""
+
+    __tablename__ = "charger_health_days"
+
+    charger_id: Mapped[int] = mapped_column(
+        ForeignKey("chargers.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    figures: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

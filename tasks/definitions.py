@@ -52,6 +52,11 @@ def reconcile_transactions() -> dict:
     return jobs.reconcile_transactions(*_worker_context())
 
 
+@app.task(name="roll_up_health")
+def roll_up_health() -> dict:
+    return jobs.roll_up_health(*_worker_context())
+
+
 @app.task(name="dispatch_outbox")
 def dispatch_outbox() -> dict:
     return dispatch.dispatch_outbox(*_worker_context())

@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.clock import utcnow
 from domain.db import Database
-from domain.services import heartbeat_sweep, reconciliation, retention, sessions
+from domain.services import health, heartbeat_sweep, reconciliation, retention, sessions
 from domain.settings import Settings
 from web.metrics import TaskState, record_task
 from web.ocpp.registry import Presence, build_presence
@@ -115,6 +115,16 @@ def reconcile_transactions(database: Database, settings: Settings) -> dict:
         )
     _log_done("reconcile_transactions", **{k: len(v) for k, v in report.as_dict().items()})
     return report.as_dict()
+
+
+@job("roll_up_health")
+def roll_up_health(database: Database, settings: Settings) -> dict:
+    with database.unit_of_work() as session:
+        written = health.refresh_rollups(
+            session, now=utcnow(), heartbeat_interval=settings.heartbeat_interval
+        )
+    _log_done("roll_up_health", **{f"rows_{day}": rows for day, rows in written.items()})
+    return written
 
 
 def _prune(database: Database, prune_batch: Callable[..., int], days: int, settings) -> int:

@@ -12,6 +12,7 @@ from web.api import (
     commands,
     connectors,
     events,
+    health,
     id_tags,
     messages,
     send_command,
@@ -28,6 +29,7 @@ from web.auth import jwt
 
 BLUEPRINTS = (
     tokens.blp,
+    health.blp,
     chargers.blp,
     connectors.blp,
     send_command.blp,

@@ -22,8 +22,11 @@ blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
 AUTHORIZATION_KEY = r"^[\x21-\x7e]+$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
-# GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
+# GET /api/chargers/connected/ is the list of connected chargers and /api/chargers/health/ the
+# fleet's health ranking (web/api/health.py), so no charger has either name.
 CONNECTED = "connected"
+HEALTH = "health"
+RESERVED = f"{CONNECTED}|{HEALTH}"
 
 
 def authorization_key(**kwargs):
@@ -98,7 +101,7 @@ class ChargerQuerySchema(ma.Schema):
 
 class ChargerCreateSchema(ma.Schema):
     name = charger_name(
-        required=True, reserved=CONNECTED, metadata={"description": "The charge point identity"}
+        required=True, reserved=RESERVED, metadata={"description": "The charge point identity"}
     )
     location = text(255, allow_none=True)
     registration_status = one_of(RegistrationStatus, load_default=RegistrationStatus.ACCEPTED)
@@ -170,7 +173,7 @@ class Connected(MethodView):
             return connected_chargers(session)
 
 
-@blp.route(f"/<name(48, reserved='{CONNECTED}'):name>/")
+@blp.route(f"/<name(48, reserved='{RESERVED}'):name>/")
 class ChargerDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ChargerSchema)

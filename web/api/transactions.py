@@ -37,6 +37,15 @@ class TransactionSchema(ma.Schema):
     energy_consumed_kwh = ma.fields.Float(
         data_key="energy_consumed_kWh", dump_only=True, allow_none=True
     )
+    energy_so_far_kwh = ma.fields.Float(
+        data_key="energy_so_far_kWh",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Active: the latest energy register reading minus meter_start; "
+            "otherwise energy_consumed_kWh"
+        },
+    )
     status = ma.fields.String(dump_only=True, metadata={"enum": list(TransactionStatus)})
     type = ma.fields.String(dump_only=True, metadata={"enum": list(TransactionType)})
     stop_reason = ma.fields.String(dump_only=True, allow_none=True)

@@ -1,0 +1,112 @@
+"""Scoring a charger's health figures: 100 when nothing went wrong, points deducted per kind
+of fault (each kind capped, so one noisy fault cannot hide all the others)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.models import CommandStatus
+from domain.services.health_boots import BootReason
+from domain.services.health_figures import HealthFigures
+
+PERFECT = 100
+
+
+class DeductionReason(StrEnum):
+    REPLACED_CONNECTIONS = "replaced_connections"
+    MALFORMED_CALLS = "malformed_calls"
+    METER_ANOMALIES = "meter_anomalies"
+    UNAVAILABLE_MINUTES = "unavailable_minutes"
+    FLAGGED_TRANSACTIONS = "flagged_transactions"
+    REFUSED_FRAMES = "refused_frames"
+    DROPPED_CONNECTIONS = "dropped_connections"
+    SKEWED_CLOCK_READINGS = "skewed_clock_readings"
+    FAILED_COMMANDS = "failed_commands"
+    UNEXPLAINED_BOOTS = "unexplained_boots"
+    LATE_HEARTBEATS = "late_heartbeats"
+
+
+@dataclass(frozen=True)
+class Deduction:
+    reason: str
+    points: int
+    count: int
+
+
+@dataclass(frozen=True)
+class _Rule:
+    reason: DeductionReason
+    points_each: float
+    cap: int
+    count: Callable[[HealthFigures], int]
+
+
+def _unavailable_minutes(figures: HealthFigures) -> int:
+    return round((figures.observed_seconds - figures.connected_seconds) / 60)
+
+
+def _unavailable_points(figures: HealthFigures) -> float:
+    """Up to 30 points for a charger that was never connected in the window."""
+    if figures.observed_seconds <= 0:
+        return 0
+    return 30 * (1 - figures.connected_seconds / figures.observed_seconds)
+
+
+_FAILED_COMMANDS = (CommandStatus.CALL_ERROR, CommandStatus.TIMEOUT)
+
+_RULES = (
+    _Rule(DeductionReason.REPLACED_CONNECTIONS, 10, 30, lambda f: f.replaced),
+    _Rule(DeductionReason.MALFORMED_CALLS, 3, 30, lambda f: sum(f.protocol_errors.values())),
+    _Rule(
+        DeductionReason.METER_ANOMALIES,
+        10,
+        30,
+        lambda f: f.backwards_readings + f.implausible_readings,
+    ),
+    _Rule(DeductionReason.FLAGGED_TRANSACTIONS, 10, 20, lambda f: f.flagged_transactions),
+    _Rule(DeductionReason.REFUSED_FRAMES, 2, 20, lambda f: f.refused_frames),
+    _Rule(DeductionReason.DROPPED_CONNECTIONS, 3, 15, lambda f: f.dropped),
+    _Rule(DeductionReason.SKEWED_CLOCK_READINGS, 5, 15, lambda f: f.skewed),
+    _Rule(
+        DeductionReason.FAILED_COMMANDS,
+        2,
+        10,
+        lambda f: sum(f.command_outcomes.get(status, 0) for status in _FAILED_COMMANDS),
+    ),
+    # The first boot in a window is a charger starting; more without a cause are crashes.
+    _Rule(
+        DeductionReason.UNEXPLAINED_BOOTS,
+        3,
+        15,
+        lambda f: max(0, f.boot_reasons.get(BootReason.UNKNOWN, 0) - 1),
+    ),
+    _Rule(DeductionReason.LATE_HEARTBEATS, 1, 10, lambda f: f.late_heartbeats),
+)
+
+
+def score(figures: HealthFigures) -> tuple[int, list[Deduction]]:
+    """The score (0-100) and the deductions explaining it, worst first."""
+    deductions = []
+    for rule in _RULES:
+        count = rule.count(figures)
+        points = round(min(rule.cap, count * rule.points_each))
+        if count and points:
+            deductions.append(Deduction(rule.reason, points, count))
+    unavailable = round(_unavailable_points(figures))
+    if unavailable:
+        deductions.append(
+            Deduction(
+                DeductionReason.UNAVAILABLE_MINUTES, unavailable, _unavailable_minutes(figures)
+            )
+        )
+    deductions.sort(key=lambda deduction: (-deduction.points, deduction.reason))
+    return max(0, PERFECT - sum(d.points for d in deductions)), deductions
+
+
+def availability_percent(figures: HealthFigures) -> float | None:
+    """Connected share of the observed time; None when the charger did not exist yet."""
+    if figures.observed_seconds <= 0:
+        return None
+    return round(100 * figures.connected_seconds / figures.observed_seconds, 2)
