@@ -121,3 +121,29 @@ def list_meter_values(
         statement = statement.where(MeterValue.measurand == measurand)
     statement = within(statement, MeterValue.timestamp, since, until)
     return fetch_page(session, statement, page)
+
+
+def energy_series(session: Session, transaction_id: int) -> list[dict]:
+    """A transaction's energy (kWh since meterStart) at each total energy register reading,
+    in time order, with the average power (kW) since the reading before (None for the first);
+    raises NotFound for no such transaction."""
+    transaction = session.get(Transaction, transaction_id)
+    if transaction is None:
+        raise NotFound(f"transaction {transaction_id} not found")
+    rows = session.execute(
+        select(MeterValue.timestamp, MeterValue.value, MeterValue.unit)
+        .where(MeterValue.transaction_id == transaction_id, _TOTAL_REGISTER)
+        .order_by(MeterValue.timestamp, MeterValue.id)
+    )
+    points: list[dict] = []
+    for timestamp, value, unit in rows:
+        wh = register_wh(value, unit)
+        if wh is None:
+            continue
+        kwh = (wh - transaction.meter_start) / 1000
+        power = None
+        if points:
+            hours = (timestamp - points[-1]["timestamp"]).total_seconds() / 3600
+            power = round((kwh - points[-1]["energy_kwh"]) / hours, 3) if hours > 0 else None
+        points.append({"timestamp": timestamp, "energy_kwh": round(kwh, 6), "power_kw": power})
+    return points

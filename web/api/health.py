@@ -11,9 +11,10 @@ from domain.clock import utcnow
 from domain.models import ChargerStatus, Role
 from domain.services.health import MAX_WINDOW_HOURS, charger_scorecard, list_fleet_health
 from domain.services.health_score import PERFECT, DeductionReason
+from domain.services.health_timeline import charger_timeline
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.chargers import HEALTH, RESERVED
-from web.api.fields import one_of, text
+from web.api.fields import UTCDateTime, one_of, text
 from web.extensions import database, settings
 
 blp = ApiBlueprint(
@@ -40,15 +41,12 @@ class HealthQuerySchema(ma.Schema):
 
 class FleetHealthQuerySchema(ma.Schema):
     hours = window_hours()
-    min_score = ma.fields.Integer(validate=SCORE, metadata={"description": "Score at least"})
+    min_score = ma.fields.Integer(
+        validate=SCORE, metadata={"description": "Score at least (above max_score: none)"}
+    )
     max_score = ma.fields.Integer(validate=SCORE, metadata={"description": "Score at most"})
     status = one_of(ChargerStatus)
     search = text(48, metadata={"description": "Part of the charger name, any case"})
-
-    @ma.validates_schema
-    def bounds_in_order(self, data, **_kwargs):
-        if data.get("min_score", 0) > data.get("max_score", PERFECT):
-            raise ma.ValidationError("min_score is above max_score", "min_score")
 
 
 class DeductionSchema(ma.Schema):
@@ -115,6 +113,24 @@ class ScorecardSchema(ma.Schema):
     meter_anomalies = ma.fields.Nested(MeterAnomaliesSchema)
 
 
+class SegmentSchema(ma.Schema):
+    start = UTCDateTime()
+    end = UTCDateTime()
+    connected = ma.fields.Boolean()
+
+
+class MessageRateSchema(ma.Schema):
+    bucket_seconds = ma.fields.Float()
+    counts = ma.fields.List(ma.fields.Integer(), metadata={"description": "Frames per bucket"})
+
+
+class TimelineSchema(ma.Schema):
+    since = UTCDateTime()
+    until = UTCDateTime()
+    segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
+    message_rate = ma.fields.Nested(MessageRateSchema)
+
+
 class FleetEntrySchema(ma.Schema):
     charger = ma.fields.String()
     status = ma.fields.String(metadata={"enum": list(ChargerStatus)})
@@ -150,3 +166,15 @@ class ChargerHealth(MethodView):
                 now=utcnow(),
                 heartbeat_interval=settings().heartbeat_interval,
             )
+
+
+@blp.route(f"/<name(48, reserved='{RESERVED}'):name>/{HEALTH}/timeline/")
+class ChargerTimeline(MethodView):
+    @blp.requires(Role.VIEWER)
+    @blp.arguments(HealthQuerySchema, location="query")
+    @blp.response(HTTPStatus.OK, TimelineSchema)
+    @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
+    def get(self, query, name):
+        """When the charger was connected, and its frames per time bucket, over `hours`"""
+        with database().unit_of_work() as session:
+            return charger_timeline(session, name, hours=query["hours"], now=utcnow())
