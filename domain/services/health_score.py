@@ -18,7 +18,7 @@ class DeductionReason(StrEnum):
     REPLACED_CONNECTIONS = "replaced_connections"
     MALFORMED_CALLS = "malformed_calls"
     METER_ANOMALIES = "meter_anomalies"
-    UNAVAILABLE_MINUTES = "unavailable_minutes"
+    UNAVAILABLE_SECONDS = "unavailable_seconds"
     FLAGGED_TRANSACTIONS = "flagged_transactions"
     REFUSED_FRAMES = "refused_frames"
     DROPPED_CONNECTIONS = "dropped_connections"
@@ -43,8 +43,8 @@ class _Rule:
     count: Callable[[HealthFigures], int]
 
 
-def _unavailable_minutes(figures: HealthFigures) -> int:
-    return round((figures.observed_seconds - figures.connected_seconds) / 60)
+def _unavailable_seconds(figures: HealthFigures) -> int:
+    return round(figures.observed_seconds - figures.connected_seconds)
 
 
 def _unavailable_points(figures: HealthFigures) -> float:
@@ -98,7 +98,7 @@ def score(figures: HealthFigures) -> tuple[int, list[Deduction]]:
     if unavailable:
         deductions.append(
             Deduction(
-                DeductionReason.UNAVAILABLE_MINUTES, unavailable, _unavailable_minutes(figures)
+                DeductionReason.UNAVAILABLE_SECONDS, unavailable, _unavailable_seconds(figures)
             )
         )
     deductions.sort(key=lambda deduction: (-deduction.points, deduction.reason))

@@ -154,7 +154,7 @@ def test_misbehaving_charger_has_each_fault_deducted_and_ranks_below_one_that_be
         return good_card, ranking
 
     good_card, ranking = run(good_charger_checked())
-    assert {d["reason"] for d in good_card["deductions"]} <= {"unavailable_minutes"}
+    assert {d["reason"] for d in good_card["deductions"]} <= {"unavailable_seconds"}
     assert good_card["score"] > card["score"]
     assert ranking.status_code == 200, ranking.text
     ranked = [entry["charger"] for entry in ranking.json()]

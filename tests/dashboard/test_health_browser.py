@@ -1,0 +1,119 @@
+"""The dashboard's health pictures in headless Chromium, against a live server and real OCPP
+test chargers: the fleet ranking, a charger's scorecard with its connection timeline and
+message rate, and a session's energy chart with one point per meter reading."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from domain.clock import utcnow
+from domain.db import Database
+from domain.services.health import refresh_rollups
+from domain.services.id_tags import create_id_tag
+from domain.settings import PROJECT_ROOT
+from tests.dashboard.browser import chromium
+from tests.dashboard.charger import ThreadedCharger
+from tests.dashboard.test_dashboard_browser import css, sign_in, wait_for
+from tests.live_server import postgres_live_server
+from tests.ocpp_client import exchange, raw_socket, run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+VIEWER = ("health-viewer", "viewer-password-1")
+ID_TAG = "HEALTH-TAG-01"
+READINGS = (11_000, 12_500, 14_000)
+MALFORMED = 10  # CALLERRORs worth the rule's cap (30 points): more than any outage costs
+SCREENSHOT = PROJECT_ROOT / "docs" / "health.png"
+SESSION_SCREENSHOT = PROJECT_ROOT / "docs" / "health-session.png"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with postgres_live_server() as live:
+        live.flask(
+            "create-user", "--username", VIEWER[0], "--password", VIEWER[1], "--role", "viewer"
+        )
+        database = Database(live.database_url)
+        with database.unit_of_work() as session:
+            create_id_tag(session, ID_TAG)
+        database.dispose()
+        yield live
+
+
+def roll_up(server) -> None:
+    database = Database(server.database_url)
+    try:
+        with database.unit_of_work() as session:
+            refresh_rollups(session, now=utcnow(), heartbeat_interval=300)
+    finally:
+        database.dispose()
+
+
+async def take_over_and_send_garbage(url: str) -> None:
+    async with raw_socket(url) as ws:
+        for _ in range(MALFORMED):
+            assert (await exchange(ws, "not JSON"))[2] == "FormationViolation"
+
+
+def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_session_chart(server):
+    flaky = ThreadedCharger(server.ws_url("charger_2"))
+    flaky.connect()
+    flaky.boot()
+    run(take_over_and_send_garbage(server.ws_url("charger_2")))
+    flaky.close()
+    charger = ThreadedCharger(server.ws_url("charger_1"))
+    try:
+        charger.connect()
+        charger.boot()
+        started = charger.start(1, ID_TAG, meter_start=10_000)
+        for wh in READINGS:
+            charger.meter(1, started.transaction_id, wh)
+        roll_up(server)
+        with chromium(height=1400) as browser:
+            sign_in(browser, server, VIEWER)
+            wait_for(
+                browser,
+                lambda b: (
+                    "4.000 kWh"
+                    in b.find_element(By.CSS_SELECTOR, "#active-transactions tbody").text
+                ),
+                "energy so far of the running session, from the API",
+            )
+
+            browser.get(server.base_url + "/dashboard#/health")
+            rows = wait_for(
+                browser,
+                lambda b: len(found := css(b, "#health-ranking tr[data-charger]")) == 3 and found,
+                "every seed charger ranked",
+            )
+            ranked = [row.get_attribute("data-charger") for row in rows]
+            scores = [int(row.get_attribute("data-score")) for row in rows]
+            assert scores == sorted(scores)
+            assert ranked.index("charger_2") < ranked.index("charger_1")
+
+            browser.get(server.base_url + f"/dashboard#/transactions/{started.transaction_id}")
+            energy_points = wait_for(
+                browser,
+                lambda b: css(b, '#energy-chart circle[data-series="energy"]'),
+                "the session's energy chart",
+            )
+            assert len(energy_points) == len(READINGS)
+            # Power is the rise between readings: one point fewer.
+            assert len(css(browser, '#energy-chart circle[data-series="power"]')) == 2
+            SESSION_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            assert browser.save_screenshot(str(SESSION_SCREENSHOT))
+
+            browser.get(server.base_url + "/dashboard#/chargers/charger_1")
+            wait_for(
+                browser,
+                lambda b: css(b, '#connection-timeline rect.segment[data-connected="true"]'),
+                "the connection timeline shows it connected",
+            )
+            wait_for(browser, lambda b: css(b, "#health-score [data-score]"), "its score")
+            bars = css(browser, "#message-rate rect.bar")
+            assert len(bars) == 48
+            assert sum(int(bar.get_attribute("data-count")) for bar in bars) >= 2 * 5
+            assert browser.save_screenshot(str(SCREENSHOT))
+    finally:
+        charger.close()
