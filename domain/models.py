@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domain.clock import utcnow
@@ -435,4 +436,7 @@ class ChargerHealthDay(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     figures: Mapped[dict[str, Any]]
+    # The numbers the score depends on (domain/services/health_score.score_counts); JSONB on
+    # PostgreSQL, where a fleet ranking sums them straight from the binary form.
+    score_counts: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

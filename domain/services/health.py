@@ -21,7 +21,13 @@ from domain.queries.paging import Page, PageRequest
 from domain.services.chargers import get_charger
 from domain.services.health_figures import HealthFigures
 from domain.services.health_records import collect_figures
-from domain.services.health_score import availability_percent, score
+from domain.services.health_score import (
+    SCORE_COUNT_KEYS,
+    availability_percent,
+    score,
+    score_counts,
+    score_from_counts,
+)
 
 DAY = timedelta(days=1)
 MAX_WINDOW_HOURS = 720
@@ -119,20 +125,19 @@ def fleet_scores(session: Session, *, hours: int, now: datetime) -> list[FleetEn
     """Every charger's score over the UTC days the window touches, from the rollups, worst
     first (then by name). A charger with no rollup yet scores 100 with no deduction."""
     first_day = start_of_day(now - timedelta(hours=hours)).date()
-    merged: dict[int, HealthFigures] = {}
-    rows = session.execute(
-        select(ChargerHealthDay.charger_id, ChargerHealthDay.figures).where(
-            ChargerHealthDay.day >= first_day
+    days = ChargerHealthDay
+    sums = [func.sum(days.score_counts[key].as_float()) for key in SCORE_COUNT_KEYS]
+    summed = {
+        charger_id: dict(zip(SCORE_COUNT_KEYS, values, strict=True))
+        for charger_id, *values in session.execute(
+            select(days.charger_id, *sums).where(days.day >= first_day).group_by(days.charger_id)
         )
-    )
-    for charger_id, values in rows:
-        figures = HealthFigures.from_dict(values)
-        merged[charger_id] = merged[charger_id].merged(figures) if charger_id in merged else figures
+    }
     entries = []
     for charger_id, name, status in session.execute(
         select(Charger.id, Charger.name, Charger.status)
     ):
-        points, deductions = score(merged.get(charger_id, HealthFigures()))
+        points, deductions = score_from_counts(summed.get(charger_id, {}))
         top = deductions[0].__dict__ if deductions else None
         entries.append(FleetEntry(name, status, points, top))
     entries.sort(key=lambda entry: (entry.score, entry.charger))
@@ -174,7 +179,13 @@ def roll_up_health(
     day = day_start.date()
     session.execute(delete(ChargerHealthDay).where(ChargerHealthDay.day == day))
     rows = [
-        {"charger_id": charger_id, "day": day, "figures": found.as_dict(), "computed_at": until}
+        {
+            "charger_id": charger_id,
+            "day": day,
+            "figures": found.as_dict(),
+            "score_counts": score_counts(found),
+            "computed_at": until,
+        }
         for charger_id, found in figures.items()
     ]
     if rows:

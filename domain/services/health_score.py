@@ -40,18 +40,10 @@ class _Rule:
     reason: DeductionReason
     points_each: float
     cap: int
+    # What the rule counts in a period; counts of adjacent periods add up.
     count: Callable[[HealthFigures], int]
-
-
-def _unavailable_seconds(figures: HealthFigures) -> int:
-    return round(figures.observed_seconds - figures.connected_seconds)
-
-
-def _unavailable_points(figures: HealthFigures) -> float:
-    """Up to 30 points for a charger that was never connected in the window."""
-    if figures.observed_seconds <= 0:
-        return 0
-    return 30 * (1 - figures.connected_seconds / figures.observed_seconds)
+    # How many of them cost nothing in a window.
+    free: int = 0
 
 
 _FAILED_COMMANDS = (CommandStatus.CALL_ERROR, CommandStatus.TIMEOUT)
@@ -80,27 +72,47 @@ _RULES = (
         DeductionReason.UNEXPLAINED_BOOTS,
         3,
         15,
-        lambda f: max(0, f.boot_reasons.get(BootReason.UNKNOWN, 0) - 1),
+        lambda f: f.boot_reasons.get(BootReason.UNKNOWN, 0),
+        free=1,
     ),
     _Rule(DeductionReason.LATE_HEARTBEATS, 1, 10, lambda f: f.late_heartbeats),
 )
 
 
+OBSERVED_SECONDS = "observed_seconds"
+CONNECTED_SECONDS = "connected_seconds"
+SCORE_COUNT_KEYS = (*(rule.reason.value for rule in _RULES), OBSERVED_SECONDS, CONNECTED_SECONDS)
+
+
+def score_counts(figures: HealthFigures) -> dict[str, float]:
+    """What the score depends on, as numbers that add up across periods (SCORE_COUNT_KEYS):
+    the daily rollups keep them so a fleet ranking sums them instead of merging figures."""
+    counts: dict[str, float] = {rule.reason.value: rule.count(figures) for rule in _RULES}
+    counts[OBSERVED_SECONDS] = figures.observed_seconds
+    counts[CONNECTED_SECONDS] = figures.connected_seconds
+    return counts
+
+
 def score(figures: HealthFigures) -> tuple[int, list[Deduction]]:
     """The score (0-100) and the deductions explaining it, worst first."""
+    return score_from_counts(score_counts(figures))
+
+
+def score_from_counts(counts: dict[str, float]) -> tuple[int, list[Deduction]]:
+    """`score` of figures whose `score_counts` (or their sums over periods) are `counts`."""
     deductions = []
     for rule in _RULES:
-        count = rule.count(figures)
-        points = round(min(rule.cap, count * rule.points_each))
+        count = round(counts.get(rule.reason.value) or 0)
+        points = round(min(rule.cap, max(0, count - rule.free) * rule.points_each))
         if count and points:
             deductions.append(Deduction(rule.reason, points, count))
-    unavailable = round(_unavailable_points(figures))
+    observed = counts.get(OBSERVED_SECONDS) or 0
+    connected = counts.get(CONNECTED_SECONDS) or 0
+    # Up to 30 points for a charger that was never connected in the window.
+    unavailable = round(30 * (1 - connected / observed)) if observed > 0 else 0
     if unavailable:
-        deductions.append(
-            Deduction(
-                DeductionReason.UNAVAILABLE_SECONDS, unavailable, _unavailable_seconds(figures)
-            )
-        )
+        reason = DeductionReason.UNAVAILABLE_SECONDS
+        deductions.append(Deduction(reason, unavailable, round(observed - connected)))
     deductions.sort(key=lambda deduction: (-deduction.points, deduction.reason))
     return max(0, PERFECT - sum(d.points for d in deductions)), deductions
 

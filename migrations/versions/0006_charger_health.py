@@ -7,6 +7,7 @@ Create Date: 2026-11-30 13:00:00
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0006"
 down_revision = "0003"
@@ -40,6 +41,11 @@ def upgrade() -> None:
         ),
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column(
+            "score_counts",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_charger_health_days_day", "charger_health_days", ["day"])
