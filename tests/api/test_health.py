@@ -77,6 +77,11 @@ def test_scorecard_reads_the_same_from_a_rollup_as_from_the_raw_rows(
             session, day_start=two_days_ago, until=utcnow(), heartbeat_interval=300
         )
     assert written == 3  # every seed charger
+    with database(seeded).unit_of_work() as session:
+        again = roll_up_health(
+            session, day_start=two_days_ago, until=utcnow(), heartbeat_interval=300
+        )
+    assert again == 3  # replaced, not added to
     rolled = api.get(f"/api/chargers/{CHARGER}/health/?hours=72", headers=auth("viewer"))
 
     assert rolled.status_code == 200
