@@ -11,8 +11,9 @@ from domain.clock import utcnow
 from domain.models import Direction, SocketEventKind
 from domain.services.charger_calls import CallContext, answer_charger_call
 from domain.services.chargers import get_charger
-from domain.services.health import roll_up_health, start_of_day
+from domain.services.health import charger_scorecard, roll_up_health, start_of_day
 from domain.services.message_log import frame_row, record_frames
+from domain.services.retention import prune_message_log
 from domain.services.socket_events import record_socket_event
 from domain.services.status import socket_closed, socket_opened
 from tests.api.conftest import assert_error
@@ -68,25 +69,29 @@ def two_days_ago(seeded):
     return day
 
 
-def test_scorecard_reads_the_same_from_a_rollup_as_from_the_raw_rows(
+def scorecard_at(app, now) -> dict:
+    with database(app).unit_of_work() as session:
+        return charger_scorecard(session, CHARGER, hours=72, now=now, heartbeat_interval=300)
+
+
+def test_scorecard_reads_the_same_from_a_rollup_after_the_raw_frames_are_pruned(
     api, auth, seeded, two_days_ago
 ):
-    raw = api.get(f"/api/chargers/{CHARGER}/health/?hours=72", headers=auth("viewer")).get_json()
+    now = utcnow()
+    raw = scorecard_at(seeded, now)
     with database(seeded).unit_of_work() as session:
-        written = roll_up_health(
-            session, day_start=two_days_ago, until=utcnow(), heartbeat_interval=300
-        )
+        written = roll_up_health(session, day_start=two_days_ago, until=now, heartbeat_interval=300)
     assert written == 3  # every seed charger
     with database(seeded).unit_of_work() as session:
-        again = roll_up_health(
-            session, day_start=two_days_ago, until=utcnow(), heartbeat_interval=300
-        )
+        again = roll_up_health(session, day_start=two_days_ago, until=now, heartbeat_interval=300)
     assert again == 3  # replaced, not added to
-    rolled = api.get(f"/api/chargers/{CHARGER}/health/?hours=72", headers=auth("viewer"))
+    with database(seeded).unit_of_work() as session:  # the raw frames are gone: rollup only
+        assert prune_message_log(session, two_days_ago + timedelta(days=1), 1000) == 12
+    assert scorecard_at(seeded, now) == raw
 
-    assert rolled.status_code == 200
-    card = rolled.get_json()
-    assert card == raw
+    answer = api.get(f"/api/chargers/{CHARGER}/health/?hours=72", headers=auth("viewer"))
+    assert answer.status_code == 200
+    card = answer.get_json()
     assert card["connections"] == {"opened": 1, "replaced": 0, "dropped": 1}
     assert card["protocol_errors"]["by_code"] == {
         "FormationViolation": 1,
