@@ -18,7 +18,7 @@ from web.api.fields import UTCDateTime, one_of, text
 from web.extensions import database, settings
 
 blp = ApiBlueprint(
-    "charger_health",
+    "charger-health",
     __name__,
     url_prefix="/api/chargers",
     description="Charger health scorecards and the fleet ranking.",
