@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from domain.clock import utcnow
 from domain.db import Database
@@ -81,7 +82,31 @@ def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_sessi
                 "energy so far of the running session, from the API",
             )
 
+            search = browser.find_element(By.CSS_SELECTOR, '#fleet-filter [name="search"]')
+            search.send_keys("charger_3")
+            wait_for(
+                browser,
+                lambda b: (
+                    [r.get_attribute("data-charger") for r in css(b, "#chargers tr[data-charger]")]
+                    == ["charger_3"]
+                ),
+                "the overview searched by name on the server",
+            )
+            search.clear()
+            Select(
+                browser.find_element(By.CSS_SELECTOR, '#fleet-filter [name="maxScore"]')
+            ).select_by_value("69")
+            poor = wait_for(
+                browser,
+                lambda b: (
+                    "#/health" in b.current_url and css(b, "#health-ranking tr[data-charger]")
+                ),
+                "the health filter shows the ranking of the chargers below 70",
+            )
+            assert all(int(row.get_attribute("data-score")) <= 69 for row in poor)
+
             browser.get(server.base_url + "/dashboard#/health")
+            browser.refresh()
             rows = wait_for(
                 browser,
                 lambda b: len(found := css(b, "#health-ranking tr[data-charger]")) == 3 and found,

@@ -209,6 +209,7 @@ function start() {
     $(`#${list}-next`).addEventListener("click", () => turnFleetPage(list, 1));
   }
   $("#fleet-filter").addEventListener("input", filtersChanged);
+  $("#fleet-filter").addEventListener("change", filtersChanged);
   $("#fleet-filter").addEventListener("submit", (event) => event.preventDefault());
   window.addEventListener("hashchange", () => render().catch(notify));
   if (claims()) live.start();
