@@ -51,6 +51,29 @@ def roll_up(server) -> None:
         database.dispose()
 
 
+def overview_names(browser) -> list[str]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#chargers tr[data-charger]')]"
+        ".map((row) => row.dataset.charger)"
+    )
+
+
+def ranking(browser) -> list[tuple[str, int]]:
+    """The ranking's rows as (charger, score), read in one go (rows are re-rendered live)."""
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#health-ranking tr[data-charger]')]"
+        ".map((row) => [row.dataset.charger, Number(row.dataset.score)])"
+    )
+    return [tuple(row) for row in rows]
+
+
+def bar_counts(browser) -> list[int]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#message-rate rect.bar')]"
+        ".map((bar) => Number(bar.dataset.count))"
+    )
+
+
 async def take_over_and_send_garbage(url: str) -> None:
     async with raw_socket(url) as ws:
         for _ in range(MALFORMED):
@@ -86,10 +109,7 @@ def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_sessi
             search.send_keys("charger_3")
             wait_for(
                 browser,
-                lambda b: (
-                    [r.get_attribute("data-charger") for r in css(b, "#chargers tr[data-charger]")]
-                    == ["charger_3"]
-                ),
+                lambda b: overview_names(b) == ["charger_3"],
                 "the overview searched by name on the server",
             )
             search.clear()
@@ -98,22 +118,20 @@ def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_sessi
             ).select_by_value("69")
             poor = wait_for(
                 browser,
-                lambda b: (
-                    "#/health" in b.current_url and css(b, "#health-ranking tr[data-charger]")
-                ),
+                lambda b: "#/health" in b.current_url and ranking(b),
                 "the health filter shows the ranking of the chargers below 70",
             )
-            assert all(int(row.get_attribute("data-score")) <= 69 for row in poor)
+            assert all(score <= 69 for _, score in poor)
 
             browser.get(server.base_url + "/dashboard#/health")
             browser.refresh()
             rows = wait_for(
                 browser,
-                lambda b: len(found := css(b, "#health-ranking tr[data-charger]")) == 3 and found,
+                lambda b: len(found := ranking(b)) == 3 and found,
                 "every seed charger ranked",
             )
-            ranked = [row.get_attribute("data-charger") for row in rows]
-            scores = [int(row.get_attribute("data-score")) for row in rows]
+            ranked = [name for name, _ in rows]
+            scores = [score for _, score in rows]
             assert scores == sorted(scores)
             assert ranked.index("charger_2") < ranked.index("charger_1")
 
@@ -136,9 +154,9 @@ def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_sessi
                 "the connection timeline shows it connected",
             )
             wait_for(browser, lambda b: css(b, "#health-score [data-score]"), "its score")
-            bars = css(browser, "#message-rate rect.bar")
+            bars = bar_counts(browser)
             assert len(bars) == 48
-            assert sum(int(bar.get_attribute("data-count")) for bar in bars) >= 2 * 5
+            assert sum(bars) >= 2 * 5
             assert browser.save_screenshot(str(SCREENSHOT))
     finally:
         charger.close()
