@@ -80,4 +80,5 @@ def periodic_intervals(settings: Settings) -> dict[str, float]:
         "prune_status_logs": settings.prune_interval_hours * 3600,
         "prune_message_log": settings.prune_interval_hours * 3600,
         "request_certificate_renewals": CERTIFICATE_RENEWAL_CHECK_SECONDS,
+        "roll_up_health": settings.health_rollup_seconds,
     }

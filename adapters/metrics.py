@@ -59,6 +59,8 @@ class _Instruments:
     boots: Counter
     sockets: Gauge
     tasks: Counter
+    protocol_errors: Counter
+    socket_ends: Counter
 
 
 _instruments: _Instruments | None = None
@@ -104,6 +106,19 @@ def _build_instruments(directory: Path) -> _Instruments:
             multiprocess_mode="livesum",
         ),
         tasks=Counter(TASKS_METRIC, TASKS_HELP, ["task", "state"], registry=None),
+        protocol_errors=Counter(
+            "voltline_ocpp_protocol_errors",
+            "CALLERRORs we answered chargers' CALLs (and broken frames) with, by code",
+            ["code"],
+            registry=None,
+        ),
+        socket_ends=Counter(
+            "voltline_charger_socket_ends",
+            "Charger sockets ended, by how: replaced (another socket took the identity), "
+            "dropped (no close frame, ping timeout) or closed",
+            ["how"],
+            registry=None,
+        ),
     )
 
 
@@ -144,6 +159,8 @@ def record_ocpp_message(action: str | None, answer: str, seconds: float | None =
         return
     label = _action_label(action)
     _instruments.messages.labels(label, answer).inc()
+    if answer != CALLRESULT:
+        _instruments.protocol_errors.labels(answer).inc()
     if seconds is not None:
         _instruments.handler_seconds.labels(label).observe(seconds)
 
@@ -162,6 +179,12 @@ def record_boot_answer(status: str) -> None:
 def record_command_outcome(action: str, outcome: str) -> None:
     if _instruments is not None:
         _instruments.commands.labels(_action_label(action), _status_label(outcome)).inc()
+
+
+def record_socket_end(how: str) -> None:
+    """A charger socket ended: replaced, dropped or closed (domain SocketEventKind)."""
+    if _instruments is not None:
+        _instruments.socket_ends.labels(how).inc()
 
 
 def charger_socket_opened() -> None:

@@ -57,6 +57,7 @@ class Settings:
     reconcile_interval_seconds: int = 300
     reconcile_boot_grace_seconds: int = 300
     outbox_dispatch_seconds: int = 30
+    health_rollup_seconds: int = 600
     task_time_limit: int = 600
     task_visibility_timeout: int = 3600
     celery_key_prefix: str = "voltline:"
@@ -140,6 +141,7 @@ class Settings:
                 "RECONCILE_BOOT_GRACE_SECONDS", 300, minimum=0
             ),
             outbox_dispatch_seconds=env.integer("OUTBOX_DISPATCH_SECONDS", 30, minimum=1),
+            health_rollup_seconds=env.integer("HEALTH_ROLLUP_SECONDS", 600, minimum=1),
             task_time_limit=env.integer("TASK_TIME_LIMIT", 600, minimum=5),
             task_visibility_timeout=env.integer("TASK_VISIBILITY_TIMEOUT", 3600, minimum=10),
             celery_key_prefix=env.text("CELERY_KEY_PREFIX", "voltline:"),

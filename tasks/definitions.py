@@ -62,6 +62,11 @@ def request_certificate_renewals() -> dict:
     return jobs.request_certificate_renewals(*_worker_context())
 
 
+@app.task(name="roll_up_health")
+def roll_up_health() -> dict:
+    return jobs.roll_up_health(*_worker_context())
+
+
 @app.task(name="dispatch_outbox")
 def dispatch_outbox() -> dict:
     return dispatch.dispatch_outbox(*_worker_context())

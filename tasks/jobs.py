@@ -20,6 +20,7 @@ from domain.clock import utcnow
 from domain.db import Database
 from domain.services import (
     certificate_requests,
+    health,
     heartbeat_sweep,
     reconciliation,
     reservations,
@@ -162,6 +163,16 @@ def request_certificate_renewals(
     outcome = {"requested": [item.charger_name for item in queued], "offered": offered}
     _log_done("request_certificate_renewals", requested=len(queued), offered=offered)
     return outcome
+
+
+@job("roll_up_health")
+def roll_up_health(database: Database, settings: Settings) -> dict:
+    with database.unit_of_work() as session:
+        written = health.refresh_rollups(
+            session, now=utcnow(), heartbeat_interval=settings.heartbeat_interval
+        )
+    _log_done("roll_up_health", **{f"rows_{day}": rows for day, rows in written.items()})
+    return written
 
 
 def _prune(database: Database, prune_batch: Callable[..., int], days: int, settings) -> int:

@@ -17,6 +17,11 @@ from domain.models.commands import (
     Command,
     CommandStatus,
 )
+from domain.models.health import (
+    ChargerHealthDay,
+    SocketEvent,
+    SocketEventKind,
+)
 from domain.models.id_tags import (
     IdTag,
     IdTagStatus,
@@ -47,6 +52,7 @@ __all__ = [
     "BigIntId",
     "Charger",
     "ChargerEvent",
+    "ChargerHealthDay",
     "ChargerStatus",
     "ChargingProfile",
     "Command",
@@ -63,6 +69,8 @@ __all__ = [
     "Reservation",
     "RevokedToken",
     "Role",
+    "SocketEvent",
+    "SocketEventKind",
     "StatusLog",
     "TaskOutbox",
     "Transaction",

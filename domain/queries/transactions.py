@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ocpp.v16.enums import Measurand
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from domain.errors import NotFound
-from domain.models import Charger, Connector, MeterValue, Transaction
+from domain.models import Charger, Connector, MeterValue, Transaction, TransactionStatus
 from domain.queries.paging import Page, PageRequest, fetch_page, within
+from domain.services.sessions import register_wh
+
+_TOTAL_REGISTER = (MeterValue.measurand == Measurand.energy_active_import_register.value) & (
+    MeterValue.phase.is_(None)
+)
 
 
 def _transactions_with_place():
@@ -44,7 +50,9 @@ def list_transactions(
     if id_tag is not None:
         statement = statement.where(func.lower(Transaction.id_tag) == id_tag.lower())
     statement = within(statement, Transaction.start_time, since, until)
-    return fetch_page(session, statement, page)
+    found = fetch_page(session, statement, page)
+    with_energy_so_far(session, found.items)
+    return found
 
 
 def transaction_detail(session: Session, transaction_id: int) -> Transaction:
@@ -52,7 +60,44 @@ def transaction_detail(session: Session, transaction_id: int) -> Transaction:
     transaction = session.scalar(_transactions_with_place().where(Transaction.id == transaction_id))
     if transaction is None:
         raise NotFound(f"transaction {transaction_id} not found")
+    with_energy_so_far(session, [transaction])
     return transaction
+
+
+def with_energy_so_far(session: Session, transactions: list[Transaction]) -> None:
+    """Set `energy_so_far_kwh` on each transaction: an Active one's latest total energy
+    register reading minus meterStart (0 before any reading), another's recorded energy."""
+    active = [t.id for t in transactions if t.status == TransactionStatus.ACTIVE]
+    latest = {}
+    if active:
+        newest = (
+            select(MeterValue.transaction_id, func.max(MeterValue.timestamp).label("at"))
+            .where(MeterValue.transaction_id.in_(active), _TOTAL_REGISTER)
+            .group_by(MeterValue.transaction_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(MeterValue.transaction_id, MeterValue.value, MeterValue.unit)
+            .join(
+                newest,
+                (MeterValue.transaction_id == newest.c.transaction_id)
+                & (MeterValue.timestamp == newest.c.at),
+            )
+            .where(_TOTAL_REGISTER)
+        )
+        for transaction_id, value, unit in rows:
+            wh = register_wh(value, unit)
+            if wh is not None:
+                latest[transaction_id] = wh
+    for transaction in transactions:
+        if transaction.status != TransactionStatus.ACTIVE:
+            transaction.energy_so_far_kwh = transaction.energy_consumed_kwh
+        elif transaction.id in latest:
+            transaction.energy_so_far_kwh = round(
+                max(0.0, latest[transaction.id] - transaction.meter_start) / 1000, 6
+            )
+        else:
+            transaction.energy_so_far_kwh = 0.0
 
 
 def list_meter_values(
@@ -76,3 +121,29 @@ def list_meter_values(
         statement = statement.where(MeterValue.measurand == measurand)
     statement = within(statement, MeterValue.timestamp, since, until)
     return fetch_page(session, statement, page)
+
+
+def energy_series(session: Session, transaction_id: int) -> list[dict]:
+    """A transaction's energy (kWh since meterStart) at each total energy register reading,
+    in time order, with the average power (kW) since the reading before (None for the first);
+    raises NotFound for no such transaction."""
+    transaction = session.get(Transaction, transaction_id)
+    if transaction is None:
+        raise NotFound(f"transaction {transaction_id} not found")
+    rows = session.execute(
+        select(MeterValue.timestamp, MeterValue.value, MeterValue.unit)
+        .where(MeterValue.transaction_id == transaction_id, _TOTAL_REGISTER)
+        .order_by(MeterValue.timestamp, MeterValue.id)
+    )
+    points: list[dict] = []
+    for timestamp, value, unit in rows:
+        wh = register_wh(value, unit)
+        if wh is None:
+            continue
+        kwh = (wh - transaction.meter_start) / 1000
+        power = None
+        if points:
+            hours = (timestamp - points[-1]["timestamp"]).total_seconds() / 3600
+            power = round((kwh - points[-1]["energy_kwh"]) / hours, 3) if hours > 0 else None
+        points.append({"timestamp": timestamp, "energy_kwh": round(kwh, 6), "power_kw": power})
+    return points

@@ -9,7 +9,7 @@ from ocpp.v16.enums import ConfigurationKey as OcppKey
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.models import Charger, ChargerStatus, ConfigurationKey
+from domain.models import Charger, ChargerStatus, ConfigurationKey, SocketEvent, SocketEventKind
 from domain.services.status import mark_disconnected
 
 
@@ -69,6 +69,8 @@ def sweep_heartbeats(
             now,
             f"heartbeat sweep: {silence}, limit {allowed.total_seconds():.0f} s",
         )
+        # No node holds its socket any more: for its health, a dropped connection.
+        session.add(SocketEvent(charger_id=charger.id, kind=SocketEventKind.DROPPED, at=now))
         disconnected.append(charger.name)
     session.flush()
     return disconnected

@@ -125,7 +125,7 @@ def register_samples(session: Session, transaction: Transaction) -> list[Registe
     )
     samples = []
     for row in rows:
-        wh = _as_wh(row.value, row.unit)
+        wh = register_wh(row.value, row.unit)
         if wh is not None:
             context = row.context or ReadingContext.sample_periodic.value
             samples.append(RegisterSample(row.timestamp, wh, context))
@@ -202,7 +202,8 @@ def _outcome(transaction: Transaction, finalized: bool) -> FinalizeOutcome:
     )
 
 
-def _as_wh(value: str, unit: str | None) -> float | None:
+def register_wh(value: str, unit: str | None) -> float | None:
+    """An energy register reading in Wh; None when it is not a finite number in Wh or kWh."""
     factor = WH_PER_UNIT.get(unit or UnitOfMeasure.wh.value)
     try:
         number = float(value)

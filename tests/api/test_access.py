@@ -34,6 +34,10 @@ ROUTES = [
     ("get", "/api/transactions/", None, Role.VIEWER, 200),
     ("get", "/api/transactions/{transaction_id}/", None, Role.VIEWER, 200),
     ("get", "/api/transactions/{transaction_id}/meter-values/", None, Role.VIEWER, 200),
+    ("get", "/api/transactions/{transaction_id}/energy/", None, Role.VIEWER, 200),
+    ("get", "/api/chargers/health/", None, Role.VIEWER, 200),
+    ("get", "/api/chargers/{name}/health/", None, Role.VIEWER, 200),
+    ("get", "/api/chargers/{name}/health/timeline/", None, Role.VIEWER, 200),
     ("get", "/api/status-logs/", None, Role.VIEWER, 200),
     ("get", "/api/id-tags/", None, Role.VIEWER, 200),
     ("post", "/api/id-tags/", {"id_tag": "NEWTAG"}, Role.ADMIN, 201),
@@ -50,7 +54,7 @@ ROUTES = [
 ]
 # The resources of this table (the relay's commands are tested with the relay).
 TAGS = {"tokens", "chargers", "connectors", "send-command", "messages", "transactions"}
-TAGS |= {"status-logs", "id-tags", "users"}
+TAGS |= {"status-logs", "id-tags", "users", "charger-health"}
 # Asking for a token needs none.
 PUBLIC = {("post", "/api/token/"), ("post", "/api/token/refresh/")}
 CALLERS = (None, Role.VIEWER, Role.OPERATOR, Role.ADMIN)

@@ -12,6 +12,7 @@ from web.api import (
     commands,
     connectors,
     events,
+    health,
     id_tags,
     key_rotation,
     messages,
@@ -29,6 +30,7 @@ from web.auth import jwt
 
 BLUEPRINTS = (
     tokens.blp,
+    health.blp,
     chargers.blp,
     key_rotation.blp,
     connectors.blp,

@@ -38,8 +38,13 @@ blp = ApiBlueprint("chargers", __name__, url_prefix="/api/chargers", description
 # The OCPP security whitepaper's AuthorizationKey: 16 to 40 printable ASCII characters.
 PRINTABLE_KEY = r"^[\x21-\x7e]+$"
 CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
-# GET /api/chargers/connected/ is the list of connected chargers, so no charger has this name.
+# GET /api/chargers/connected/ is the list of connected chargers and /api/chargers/health/ the
+# fleet's health ranking (web/api/health.py), so no charger has either name.
 CONNECTED = "connected"
+HEALTH = "health"
+RESERVED = f"{CONNECTED}|{HEALTH}"
+# A charger's own URL part under /api/chargers/, where those names mean the lists instead.
+CHARGER_UNDER_CHARGERS = f"<name({CHARGER_NAME_LENGTH}, reserved='{RESERVED}'):name>"
 
 
 def authorization_key(**kwargs):
@@ -131,7 +136,7 @@ class ChargerQuerySchema(ma.Schema):
 
 class ChargerCreateSchema(ma.Schema):
     name = charger_name(
-        required=True, reserved=CONNECTED, metadata={"description": "The charge point identity"}
+        required=True, reserved=RESERVED, metadata={"description": "The charge point identity"}
     )
     location = text(255, allow_none=True)
     registration_status = one_of(RegistrationStatus, load_default=RegistrationStatus.ACCEPTED)
@@ -205,7 +210,7 @@ class Connected(MethodView):
             return connected_chargers(session)
 
 
-@blp.route(f"/<name({CHARGER_NAME_LENGTH}, reserved='{CONNECTED}'):name>/")
+@blp.route(f"/{CHARGER_UNDER_CHARGERS}/")
 class ChargerDetail(MethodView):
     @blp.requires(Role.VIEWER)
     @blp.response(HTTPStatus.OK, ChargerSchema)

@@ -47,10 +47,11 @@ def text(max_length: int, *, min_length: int = 0, pattern: str = NO_NUL, **kwarg
 
 
 def name(max_length: int, *, reserved: str | None = None, **kwargs):
-    """A name that can be used in a URL (and is not `reserved`); see NameConverter."""
+    """A name that can be used in a URL (and is none of the `reserved` words, "|"-separated);
+    see NameConverter."""
     field = text(max_length, min_length=1, pattern=NAME, **kwargs)
     if reserved:
-        field.validators.append(ma.validate.NoneOf([reserved]))
+        field.validators.append(ma.validate.NoneOf(reserved.split("|")))
     return field
 
 
@@ -67,20 +68,22 @@ class NameConverter(BaseConverter):
     """`<name(N):x>` in a route: what `name(N)` accepts, anything else is a 404.
 
     `<name(N, reserved='word'):x>` leaves `word` to a sibling route such as `connected/`,
-    so that path answers only for the methods it has (and its Allow header says so)."""
+    so that path answers only for the methods it has (and its Allow header says so);
+    `reserved='one|two'` leaves several words."""
 
     def __init__(self, url_map, max_length: int, reserved: str | None = None):
         super().__init__(url_map)
         self.max_length = max_length
         self.reserved = reserved
-        not_reserved = f"(?!{re.escape(reserved)}$)" if reserved else ""
+        words = "|".join(re.escape(word) for word in reserved.split("|")) if reserved else ""
+        not_reserved = f"(?!(?:{words})$)" if reserved else ""
         self.regex = not_reserved + rf"[^/\x00-\x1f\x7f]{{1,{max_length}}}"
 
 
 def name_parameter(converter: NameConverter) -> dict:
     schema = {"type": "string", "minLength": 1, "maxLength": converter.max_length, "pattern": NAME}
     if converter.reserved:
-        schema["not"] = {"enum": [converter.reserved]}
+        schema["not"] = {"enum": converter.reserved.split("|")}
     return schema
 
 

@@ -9,7 +9,12 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from domain.models import Role, TransactionStatus, TransactionType
-from domain.queries.transactions import list_meter_values, list_transactions, transaction_detail
+from domain.queries.transactions import (
+    energy_series,
+    list_meter_values,
+    list_transactions,
+    transaction_detail,
+)
 from web.api.blueprint import ApiBlueprint, paged
 from web.api.fields import ID_TAG_LENGTH, UTCDateTime, charger_name, one_of, text
 from web.extensions import database
@@ -36,6 +41,15 @@ class TransactionSchema(ma.Schema):
     meter_stop = ma.fields.Integer(dump_only=True, allow_none=True, metadata={"description": "Wh"})
     energy_consumed_kwh = ma.fields.Float(
         data_key="energy_consumed_kWh", dump_only=True, allow_none=True
+    )
+    energy_so_far_kwh = ma.fields.Float(
+        data_key="energy_so_far_kWh",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Active: the latest energy register reading minus meter_start; "
+            "otherwise energy_consumed_kWh"
+        },
     )
     status = ma.fields.String(dump_only=True, metadata={"enum": list(TransactionStatus)})
     type = ma.fields.String(dump_only=True, metadata={"enum": list(TransactionType)})
@@ -64,6 +78,19 @@ class MeterValueSchema(ma.Schema):
     location = ma.fields.String(dump_only=True, allow_none=True)
     format = ma.fields.String(dump_only=True, allow_none=True)
     value = ma.fields.String(dump_only=True, metadata={"description": "As the charger sent it"})
+
+
+class EnergyPointSchema(ma.Schema):
+    timestamp = UTCDateTime(dump_only=True)
+    energy_kwh = ma.fields.Float(
+        data_key="energy_kWh", dump_only=True, metadata={"description": "Since meter_start"}
+    )
+    power_kw = ma.fields.Float(
+        data_key="power_kW",
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Average since the reading before (none for the first)"},
+    )
 
 
 class MeterValueQuerySchema(ma.Schema):
@@ -106,3 +133,14 @@ class MeterValues(MethodView):
         return paged(
             list_meter_values, pagination_parameters, transaction_id=transaction_id, **query
         )
+
+
+@blp.route(f"/{TRANSACTION_ID}/energy/")
+class Energy(MethodView):
+    @blp.requires(Role.VIEWER)
+    @blp.response(HTTPStatus.OK, EnergyPointSchema(many=True))
+    @blp.alt_response(HTTPStatus.NOT_FOUND, "NOT_FOUND")
+    def get(self, transaction_id):
+        """Energy and power over time, from the session's total energy register readings"""
+        with database().unit_of_work() as session:
+            return energy_series(session, transaction_id)

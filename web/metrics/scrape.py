@@ -22,7 +22,9 @@ from adapters.metrics import (
     shared_redis,
     task_counts_key,
 )
+from domain.clock import utcnow
 from domain.db import Database
+from domain.services.health import fleet_scores
 from domain.services.overview import count_active_transactions, count_connected_chargers
 from domain.settings import Settings
 from web.extensions import database, settings
@@ -47,6 +49,25 @@ class _SystemGauges:
         yield GaugeMetricFamily(
             "voltline_active_transactions", "Charging sessions still Active", value=active
         )
+
+
+class _HealthScores:
+    """Each charger's health score over the last 24 h, from the daily rollups."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def collect(self):
+        with self._db.unit_of_work() as session:
+            entries = fleet_scores(session, hours=24, now=utcnow())
+        family = GaugeMetricFamily(
+            "voltline_charger_health_score",
+            "Charger health score (0-100) over the last 24 h, as of the latest rollup",
+            labels=["charger"],
+        )
+        for entry in entries:
+            family.add_metric([entry.charger], entry.score)
+        yield family
 
 
 class _SharedTaskCounts:
@@ -107,6 +128,7 @@ def metrics():
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(config.metrics_directory))
     registry.register(_SystemGauges(database()))
+    registry.register(_HealthScores(database()))
     if config.redis_url is not None:
         registry.register(_SharedTaskCounts(config))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -15,7 +15,9 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.events import ChargerConnected, ChargerDisconnected, EventBus
+from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
+from domain.services.socket_events import record_socket_event
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
 from web import metrics
@@ -72,8 +74,10 @@ class OcppNode:
         if previous is not None:
             previous.close(reason=REPLACED)
         self._presence_call("claim", name)
+        now = utcnow()
         with self.database.unit_of_work() as session:
-            socket_opened(session, name, utcnow(), self.settings.node_id)
+            socket_opened(session, name, now, self.settings.node_id)
+            record_socket_event(session, name, SocketEventKind.OPENED, now)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
         self.events.publish([ChargerConnected(name)])
@@ -82,6 +86,7 @@ class OcppNode:
         name = connection.charger_name
         if not self.connections.unregister(connection):
             log.info("replaced socket closed", extra={"charger_id": name, "outcome": "replaced"})
+            self._socket_ended(name, SocketEventKind.REPLACED)
             return  # a newer socket of this charger owns its state now
         if not self._presence_call("release", name):
             owner = self._presence_call("node_of", name)
@@ -92,9 +97,13 @@ class OcppNode:
                 )
                 return
         reason = _close_reason(connection)
+        kind = _close_kind(connection)
+        metrics.record_socket_end(kind)
         try:
             with self.database.unit_of_work() as session:
-                socket_closed(session, name, utcnow(), reason)
+                now = utcnow()
+                socket_closed(session, name, now, reason)
+                record_socket_event(session, name, kind, now)
         except Exception:  # noqa: BLE001 - the heartbeat sweep marks it later
             log.exception("charger not marked Disconnected", extra={"charger_id": name})
         log.info(
@@ -102,6 +111,14 @@ class OcppNode:
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
         self.events.publish([ChargerDisconnected(name, connection.close_reason)])
+
+    def _socket_ended(self, name: str, kind: SocketEventKind) -> None:
+        metrics.record_socket_end(kind)
+        try:
+            with self.database.unit_of_work() as session:
+                record_socket_event(session, name, kind, utcnow())
+        except Exception:  # noqa: BLE001 - health figures only; the socket is gone anyway
+            log.exception("socket end not recorded", extra={"charger_id": name, "outcome": kind})
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
@@ -136,3 +153,11 @@ def _close_reason(connection: ChargerConnection) -> str:
     if code and code != CloseReason.NO_STATUS_RCVD:
         return f"closed by the charger (code {int(code)})"
     return "socket closed"
+
+
+def _close_kind(connection: ChargerConnection) -> SocketEventKind:
+    """Closed with a close frame (by the charger, or by us with a reason), else dropped."""
+    code = connection.ws.close_reason
+    if connection.close_reason or (code and code != CloseReason.NO_STATUS_RCVD):
+        return SocketEventKind.CLOSED
+    return SocketEventKind.DROPPED

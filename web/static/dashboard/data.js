@@ -3,8 +3,6 @@
 import { api } from "./api.js";
 
 export const EVENT_NAMES = ["command", "charger", "connector", "transaction"];
-const ENERGY_REGISTER = "Energy.Active.Import.Register";
-const WH_PER_UNIT = { Wh: 1, kWh: 1000 };
 const LATEST_COMMANDS = 10;
 const STATUS_LOG_ROWS = 25;
 const OPEN_COMMAND_STATUSES = ["Pending", "Queued", "Sent"];
@@ -56,7 +54,8 @@ function transactionFrom(raw) {
     start: raw.start_time,
     end: raw.end_time,
     meterStart: raw.meter_start,
-    energyKwh: raw.energy_consumed_kWh,
+    // Active sessions: energy so far, as the API computes it from the latest reading.
+    energyKwh: raw.energy_so_far_kWh ?? raw.energy_consumed_kWh,
     status: raw.status,
   };
 }
@@ -82,9 +81,52 @@ export function isCommandEvent(name) {
 
 export const commandFromEvent = commandFrom;
 
-export async function chargers() {
-  const { data } = await api("/api/chargers/?page_size=500");
-  return data.map(chargerFrom);
+export const PAGE_SIZE = 50;
+
+// The fleet filters as query parameters: name search, status and (for the ranking) a score bound.
+function fleetQuery(filters, page) {
+  const query = new URLSearchParams({ page: String(page), page_size: String(PAGE_SIZE) });
+  if (filters.search) query.set("search", filters.search);
+  if (filters.status) query.set("status", filters.status);
+  if (filters.maxScore !== "" && filters.maxScore !== undefined) query.set("max_score", filters.maxScore);
+  return query;
+}
+
+export async function chargers(filters, page) {
+  const query = fleetQuery({ ...filters, maxScore: "" }, page);
+  const { data, headers } = await api(`/api/chargers/?${query}`);
+  return { items: data.map(chargerFrom), total: pagination(headers).total || 0 };
+}
+
+export async function fleetHealth(filters, page) {
+  const { data, headers } = await api(`/api/chargers/health/?${fleetQuery(filters, page)}`);
+  const items = data.map((raw) => ({
+    name: raw.charger,
+    status: raw.status,
+    score: raw.score,
+    worst: raw.top_deduction,
+  }));
+  return { items, total: pagination(headers).total || 0 };
+}
+
+export async function scorecard(name) {
+  const { data } = await api(`/api/chargers/${path(name)}/health/`);
+  return data;
+}
+
+export async function timeline(name) {
+  const { data } = await api(`/api/chargers/${path(name)}/health/timeline/`);
+  return data;
+}
+
+export async function transaction(id) {
+  const { data } = await api(`/api/transactions/${path(id)}/`);
+  return transactionFrom(data);
+}
+
+export async function energySeries(id) {
+  const { data } = await api(`/api/transactions/${path(id)}/energy/`);
+  return data.map((raw) => ({ time: Date.parse(raw.timestamp), kwh: raw.energy_kWh, kw: raw.power_kW }));
 }
 
 export async function charger(name) {
@@ -92,26 +134,9 @@ export async function charger(name) {
   return chargerFrom(data);
 }
 
-// The latest total energy register reading minus meterStart: what the car has had so far.
-async function energySoFar(t) {
-  const base = `/api/transactions/${t.id}/meter-values/?measurand=${ENERGY_REGISTER}&page_size=1`;
-  const first = await api(base);
-  const total = pagination(first.headers).total || 0;
-  if (total === 0) return null;
-  const { data } = total > 1 ? await api(`${base}&page=${total}`) : first;
-  const reading = data[0];
-  const wh = Number(reading.value) * (WH_PER_UNIT[reading.unit || "Wh"] || NaN);
-  return Number.isFinite(wh) ? Math.max(wh - t.meterStart, 0) / 1000 : null;
-}
-
 export async function activeTransactions() {
   const { data } = await api("/api/transactions/?status=Active&page_size=100");
-  const active = data.map(transactionFrom);
-  const energies = await Promise.all(active.map((t) => energySoFar(t).catch(() => null)));
-  active.forEach((t, index) => {
-    t.energyKwh = energies[index];
-  });
-  return active;
+  return data.map(transactionFrom);
 }
 
 export async function chargerTransactions(name) {

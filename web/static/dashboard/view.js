@@ -4,7 +4,7 @@ const $ = (selector) => document.querySelector(selector);
 const MESSAGE_TYPES = { 2: "CALL", 3: "CALLRESULT", 4: "CALLERROR" };
 const OUTCOMES_SHOWN = 8;
 
-function element(tag, attributes = {}, ...children) {
+export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined || value === null) continue;
@@ -19,7 +19,7 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-function badge(word) {
+export function badge(word) {
   return element("span", { class: `badge ${word || ""}` }, word || "—");
 }
 
@@ -29,11 +29,11 @@ export function when(iso) {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
-function energy(kwh) {
+export function energy(kwh) {
   return kwh === null || kwh === undefined ? "—" : `${Number(kwh).toFixed(3)} kWh`;
 }
 
-function fillTable(selector, rows, columns, emptyText) {
+export function fillTable(selector, rows, columns, emptyText) {
   const body = $(`${selector} tbody`);
   const previous = new Map([...body.rows].map((row) => [row.dataset.key, row.dataset.sig]));
   body.replaceChildren();
@@ -45,7 +45,7 @@ function fillTable(selector, rows, columns, emptyText) {
 }
 
 // A row whose content changed since the last render flashes once, so live changes catch the eye.
-function addRow(body, previous, key, cells, attributes = {}) {
+export function addRow(body, previous, key, cells, attributes = {}) {
   const row = element("tr", { "data-key": key, ...attributes }, ...cells.map(cell));
   row.dataset.sig = row.textContent;
   if (previous.size > 0 && previous.get(key) !== row.dataset.sig) row.classList.add("flash");
@@ -74,8 +74,12 @@ function connectorBadges(connectors) {
   return span;
 }
 
-function chargerLink(name) {
+export function chargerLink(name) {
   return element("a", { href: `#/chargers/${encodeURIComponent(name)}` }, name);
+}
+
+export function transactionLink(id) {
+  return element("a", { href: `#/transactions/${encodeURIComponent(id)}` }, String(id));
 }
 
 export function renderChargers(chargers) {
@@ -107,7 +111,7 @@ export function renderActiveTransactions(transactions) {
       body,
       previous,
       String(t.id),
-      [String(t.id), chargerLink(t.charger), `#${t.connector}`, t.idTag, when(t.start), energy(t.energyKwh)],
+      [transactionLink(t.id), chargerLink(t.charger), `#${t.connector}`, t.idTag, when(t.start), energy(t.energyKwh)],
       { "data-transaction": t.id },
     );
   }
@@ -168,7 +172,7 @@ export function renderChargerTransactions(transactions) {
       body,
       previous,
       String(t.id),
-      [String(t.id), `#${t.connector}`, t.idTag, when(t.start), when(t.end), energy(t.energyKwh), badge(t.status)],
+      [transactionLink(t.id), `#${t.connector}`, t.idTag, when(t.start), when(t.end), energy(t.energyKwh), badge(t.status)],
       { "data-transaction": t.id, "data-status": t.status },
     );
   }
