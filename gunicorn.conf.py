@@ -27,3 +27,10 @@ def child_exit(server, worker):
     from web.metrics import worker_exited
 
     worker_exited(worker.pid)
+
+
+def worker_exit(server, worker):
+    # Graceful shutdown: the bookkeeping written behind (<= 1 s of it) is written now.
+    from web.ocpp import close_ocpp
+
+    close_ocpp(worker.wsgi)

@@ -21,6 +21,7 @@ from domain.errors import InvalidInput
 from domain.models import Charger
 from domain.services import boot, meter_values, notifications, status, transactions
 from domain.services.authorize import id_tag_info
+from domain.write_behind import Bookkeeping
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,33 @@ ANSWERS: dict[str, Answer] = {
 
 # The actions a charger may send (OCPP 1.6 plus the security extension).
 CHARGER_ACTIONS = frozenset(ANSWERS)
+# What the charger expects us to keep (it resends them until answered): their message-log
+# rows commit in the same unit of work as what they record. Every other exchange's rows
+# are bookkeeping, fit for write-behind.
+KEPT_BEFORE_ANSWER = frozenset(
+    {
+        Action.start_transaction,
+        Action.stop_transaction,
+        Action.meter_values,
+        Action.status_notification,
+    }
+)
 
 
-def answer_heartbeat(session: Session, charger_name: str, context: CallContext) -> Payload | None:
-    """Heartbeat.conf for charger `charger_name` without loading it (the hot path: one
-    UPDATE of its last heartbeat and communication); None when it is not registered."""
-    if not boot.record_heartbeat_of(session, charger_name, context.now):
+def answer_heartbeat(
+    session: Session,
+    charger_name: str,
+    context: CallContext,
+    bookkeeping: Bookkeeping | None = None,
+) -> Payload | None:
+    """Heartbeat.conf for charger `charger_name` without loading it.
+
+    With `bookkeeping`, the last heartbeat and communication are only noted there (written
+    behind, nothing in `session`): a charger with an open socket cannot be deleted, so it is
+    registered. Without, one UPDATE in `session`, and None when it is not registered."""
+    if bookkeeping is not None:
+        bookkeeping.note_heartbeat(charger_name, context.now)
+    elif not boot.record_heartbeat_of(session, charger_name, context.now):
         return None
     return {"currentTime": to_wire(context.now)}
 

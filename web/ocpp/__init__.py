@@ -26,3 +26,8 @@ def init_ocpp(app: Flask) -> OcppNode:
 def ocpp_node(app: Flask | None = None) -> OcppNode:
     """This node's sockets: `.connections` (ConnectionMap), `.presence`, `.handler`."""
     return (app or current_app).extensions[NODE_KEY]
+
+
+def close_ocpp(app: Flask) -> None:
+    """Graceful shutdown of this node's sockets' side: write what its write-behind holds."""
+    ocpp_node(app).bookkeeping.close()

@@ -21,11 +21,17 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.models import Direction
-from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
+from domain.services.charger_calls import (
+    KEPT_BEFORE_ANSWER,
+    CallContext,
+    answer_charger_call,
+    answer_heartbeat,
+)
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
 from domain.services.outbox import enqueued_tasks
 from domain.settings import Settings
+from domain.write_behind import Bookkeeping
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
 from web.ocpp.errors import CallErrorCode, CallErrorReply, call_error_for
@@ -45,8 +51,12 @@ class CallHandler:
         storm_guard: BootStormGuard,
         dispatch_outbox: Callable[[], None],
         clock: Callable[[], datetime] = utcnow,
+        bookkeeping: Bookkeeping | None = None,
     ):
         self.database = database
+        # Where bookkeeping the charger will not resend goes (written behind); None writes
+        # it inline, in each exchange's unit of work.
+        self.bookkeeping = bookkeeping
         self.settings = settings
         self.storm_guard = storm_guard
         self.dispatch_outbox = dispatch_outbox
@@ -81,6 +91,8 @@ class CallHandler:
                     extra=_fields(name, call, "InternalError", started),
                 )
             return self._refuse(name, call, error, started)
+        if self.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
+            self.bookkeeping.log_frames(_exchange_rows(name, call, conf, context.now))
         log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
         metrics.record_ocpp_message(call.action, metrics.CALLRESULT, time.perf_counter() - started)
         if call.action == Action.boot_notification:
@@ -99,7 +111,7 @@ class CallHandler:
         self, session: Session, name: str, call: IncomingCall, context: CallContext
     ) -> dict[str, Any]:
         if call.action == Action.heartbeat:
-            conf = answer_heartbeat(session, name, context)
+            conf = answer_heartbeat(session, name, context, self.bookkeeping)
         else:
             charger = find_charger(session, name)
             conf = (
@@ -112,18 +124,8 @@ class CallHandler:
         broken = schema_violations(call.action, conf, response=True)
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
-        record_frames(
-            session,
-            _rows(
-                name,
-                call,
-                [
-                    (Direction.IN, MessageType.Call, call.payload),
-                    (Direction.OUT, MessageType.CallResult, conf),
-                ],
-                at=context.now,
-            ),
-        )
+        if self.bookkeeping is None or call.action in KEPT_BEFORE_ANSWER:
+            record_frames(session, _exchange_rows(name, call, conf, context.now))
         return conf
 
     def _context(self, action: str) -> CallContext:
@@ -187,8 +189,11 @@ class CallHandler:
         action: str | None,
         rows: list[dict[str, Any]],
     ) -> None:
-        """Log message-log rows in one unit of work; a failure is logged, never raised, so
-        a database outage cannot stop a socket from answering."""
+        """Log message-log rows written behind, or else in one unit of work; a failure is
+        logged, never raised, so a database outage cannot stop a socket from answering."""
+        if self.bookkeeping is not None:
+            self.bookkeeping.log_frames(rows)
+            return
         try:
             with self.database.unit_of_work() as session:
                 record_frames(session, rows)
@@ -218,6 +223,17 @@ def _rows(
         )
         for direction, message_type, payload in frames
     ]
+
+
+def _exchange_rows(
+    name: str, call: IncomingCall, conf: dict[str, Any], at: datetime
+) -> list[dict[str, Any]]:
+    """The CALL and its CALLRESULT as message-log rows."""
+    frames = [
+        (Direction.IN, MessageType.Call, call.payload),
+        (Direction.OUT, MessageType.CallResult, conf),
+    ]
+    return _rows(name, call, frames, at=at)
 
 
 def _fields(name: str, call: IncomingCall, outcome: str, started: float) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from domain.db import Database
 from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
+from domain.write_behind import WriteBehind
 from web import metrics
 from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
@@ -34,11 +35,13 @@ class OcppNode:
         self.database = database
         self.presence = presence or build_presence(settings)
         self.connections = ConnectionMap()
+        self.bookkeeping = WriteBehind(database, counted=metrics.record_write_behind)
         self.handler = CallHandler(
             database,
             settings,
             BootStormGuard(settings.boot_rate_per_second),
             dispatch_outbox=self.dispatch_outbox,
+            bookkeeping=self.bookkeeping,
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
