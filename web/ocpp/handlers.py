@@ -93,7 +93,7 @@ class CallHandler:
             return self._refuse(name, call, error, started)
         if self.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
             self.bookkeeping.log_frames(_exchange_rows(name, call, conf, context.now))
-        log.info("ocpp call answered", extra=_fields(name, call, "conf", started))
+        log.debug("ocpp call answered", extra=_fields(name, call, "conf", started))
         metrics.record_ocpp_message(call.action, metrics.CALLRESULT, time.perf_counter() - started)
         if call.action == Action.boot_notification:
             metrics.record_boot_answer(conf["status"])
