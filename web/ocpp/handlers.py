@@ -94,7 +94,9 @@ class CallHandler:
         if self.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
             self.bookkeeping.log_frames(_exchange_rows(name, call, conf, context.now))
         log.debug("ocpp call answered", extra=_fields(name, call, "conf", started))
-        metrics.record_ocpp_message(call.action, metrics.CALLRESULT, time.perf_counter() - started)
+        took = time.perf_counter() - started
+        self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
+        metrics.record_ocpp_message(call.action, metrics.CALLRESULT, took)
         if call.action == Action.boot_notification:
             metrics.record_boot_answer(conf["status"])
         for hook in list(self.on_answered):

@@ -39,7 +39,8 @@ class OcppNode:
         self.handler = CallHandler(
             database,
             settings,
-            BootStormGuard(settings.boot_rate_per_second),
+            # BOOT_RATE_PER_SECOND is the node's ceiling, shared by its workers.
+            BootStormGuard(settings.boot_rate_per_second / settings.web_workers),
             dispatch_outbox=self.dispatch_outbox,
             bookkeeping=self.bookkeeping,
         )
