@@ -13,6 +13,7 @@ def init_ocpp(app: Flask) -> OcppNode:
     """Register the socket routes and this node's OcppNode (`app.extensions[NODE_KEY]`)."""
     config = settings(app)
     node = OcppNode(config, database(app))
+    node.ensure_message_log_partitions()
     app.extensions[NODE_KEY] = node
     app.config["SOCK_SERVER_OPTIONS"] = {
         "subprotocols": ["ocpp1.6"],

@@ -14,6 +14,7 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.services.charger_calls import CHARGER_ACTIONS
+from domain.services.message_log_partitions import ensure_message_log_partitions
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
 from domain.write_behind import WriteBehind
@@ -49,6 +50,15 @@ class OcppNode:
         self._dispatch_wanted = threading.Event()
         self._dispatcher_lock = threading.Lock()
         self._dispatcher: threading.Thread | None = None
+
+    def ensure_message_log_partitions(self) -> None:
+        """Day partitions of the message log from today on (PostgreSQL, at start-up); a
+        failure is logged: rows then land in the DEFAULT partition, nothing is lost."""
+        try:
+            with self.database.unit_of_work() as session:
+                ensure_message_log_partitions(session, utcnow().date())
+        except Exception:  # noqa: BLE001 - the retention job tries again
+            log.exception("message log partitions not created")
 
     def serve(self, ws, charger_name: str) -> None:
         """Run one charger's socket until it closes."""
