@@ -10,7 +10,7 @@ insert and one batched UPDATE. `close()` (graceful shutdown, atexit) writes what
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
-how many rows were queued, written and dropped.
+how many rows were queued (reported at each flush), written and dropped.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class WriteBehind:
         self._lock = threading.Lock()
         self._heartbeats: dict[str, datetime] = {}
         self._rows: list[dict[str, Any]] = []
+        self._queued = 0  # reported with the next flush: one metric update per flush
         self._flushing = threading.Lock()  # one flush at a time: the timer's or close()'s
         self._stopped = threading.Event()
         # The writer and the exit hook hold it weakly: a writer no longer used (an app in a
@@ -101,14 +102,14 @@ class WriteBehind:
             if not self._room_for(1):
                 return
             self._heartbeats[charger_name] = at
-        self.counted("queued", 1)
+            self._queued += 1
 
     def log_frames(self, rows: list[dict[str, Any]]) -> None:
         with self._lock:
             if not self._room_for(len(rows)):
                 return
             self._rows.extend(rows)
-        self.counted("queued", len(rows))
+            self._queued += len(rows)
 
     def pending(self) -> int:
         """Rows waiting for the next flush."""
@@ -122,6 +123,9 @@ class WriteBehind:
             with self._lock:
                 heartbeats, self._heartbeats = self._heartbeats, {}
                 rows, self._rows = self._rows, []
+                queued, self._queued = self._queued, 0
+            if queued:
+                self.counted("queued", queued)
             if not heartbeats and not rows:
                 return
             try:

@@ -171,7 +171,7 @@ KEPT_BEFORE_ANSWER = frozenset(
 
 
 def answer_heartbeat(
-    session: Session,
+    session: Session | None,
     charger_name: str,
     context: CallContext,
     bookkeeping: Bookkeeping | None = None,
@@ -179,8 +179,9 @@ def answer_heartbeat(
     """Heartbeat.conf for charger `charger_name` without loading it.
 
     With `bookkeeping`, the last heartbeat and communication are only noted there (written
-    behind, nothing in `session`): a charger with an open socket cannot be deleted, so it is
-    registered. Without, one UPDATE in `session`, and None when it is not registered."""
+    behind; `session` is not used and may be None): a charger with an open socket cannot
+    be deleted, so it is registered. Without, one UPDATE in `session`, and None when it is
+    not registered."""
     if bookkeeping is not None:
         bookkeeping.note_heartbeat(charger_name, context.now)
     elif not boot.record_heartbeat_of(session, charger_name, context.now):

@@ -80,9 +80,13 @@ class CallHandler:
             return self._refuse(name, call, error, started)
         context = self._context(call.action)
         try:
-            with self.database.unit_of_work() as session:
-                conf = self._answer_in(session, name, call, context)
-                enqueued = enqueued_tasks(session)
+            if call.action == Action.heartbeat and self.bookkeeping is not None:
+                # All of it is written behind: no unit of work to open and commit.
+                conf, enqueued = self._answer_in(None, name, call, context), False
+            else:
+                with self.database.unit_of_work() as session:
+                    conf = self._answer_in(session, name, call, context)
+                    enqueued = enqueued_tasks(session)
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
@@ -110,8 +114,9 @@ class CallHandler:
         )
 
     def _answer_in(
-        self, session: Session, name: str, call: IncomingCall, context: CallContext
+        self, session: Session | None, name: str, call: IncomingCall, context: CallContext
     ) -> dict[str, Any]:
+        """The `.conf`, written through `session` (None: a Heartbeat written behind)."""
         if call.action == Action.heartbeat:
             conf = answer_heartbeat(session, name, context, self.bookkeeping)
         else:
