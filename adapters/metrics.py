@@ -59,6 +59,7 @@ class _Instruments:
     boots: Counter
     sockets: Gauge
     tasks: Counter
+    write_behind: Counter
 
 
 _instruments: _Instruments | None = None
@@ -104,6 +105,13 @@ def _build_instruments(directory: Path) -> _Instruments:
             multiprocess_mode="livesum",
         ),
         tasks=Counter(TASKS_METRIC, TASKS_HELP, ["task", "state"], registry=None),
+        write_behind=Counter(
+            "voltline_write_behind_rows",
+            "Bookkeeping rows written behind (last heartbeats, message-log rows of "
+            "non-transactional frames), by outcome: queued, written, dropped (queue full)",
+            ["outcome"],
+            registry=None,
+        ),
     )
 
 
@@ -162,6 +170,12 @@ def record_boot_answer(status: str) -> None:
 def record_command_outcome(action: str, outcome: str) -> None:
     if _instruments is not None:
         _instruments.commands.labels(_action_label(action), _status_label(outcome)).inc()
+
+
+def record_write_behind(outcome: str, rows: int) -> None:
+    """Rows queued, written or dropped by a worker's write-behind (domain/write_behind.py)."""
+    if _instruments is not None:
+        _instruments.write_behind.labels(outcome).inc(rows)
 
 
 def charger_socket_opened() -> None:

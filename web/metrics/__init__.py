@@ -25,6 +25,7 @@ from adapters.metrics import (
     record_command_outcome,
     record_ocpp_message,
     record_task,
+    record_write_behind,
     start_recording,
     worker_exited,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "record_command_outcome",
     "record_ocpp_message",
     "record_task",
+    "record_write_behind",
     "start_recording",
     "worker_exited",
 ]
