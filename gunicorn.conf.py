@@ -1,5 +1,17 @@
 """gunicorn settings for the charger-facing service (gevent: one greenlet per socket)."""
 
+import gc
+import sys
+
+from domain.settings import Settings, SettingsError
+
+try:
+    _settings = Settings.from_env()
+except SettingsError as error:
+    sys.exit(f"configuration error: {error}")
+
+# WEB_WORKERS: the core count with Redis (each worker its own relay node), 1 embedded.
+workers = _settings.web_workers
 worker_class = "gevent"
 # gunicorn's default of 1,000 silently caps chargers per worker.
 worker_connections = 20000
@@ -15,28 +27,38 @@ def post_fork(server, worker):
     patch_psycopg()
 
 
+def post_worker_init(worker):
+    # The app's long-lived objects (modules, schemas, validators, the ORM's mappers) move to
+    # the permanent generation: the collector no longer walks them on every full pass.
+    gc.freeze()
+
+
 def on_starting(server):
     # Workers write metric samples to files that /metrics merges; start with none left over.
     from adapters.metrics import empty_metrics_directory
-    from domain.settings import Settings
 
-    empty_metrics_directory(Settings.from_env())
+    empty_metrics_directory(_settings)
 
 
 def child_exit(server, worker):
     from adapters.metrics import worker_exited
-    from domain.settings import Settings
 
-    worker_exited(Settings.from_env(), worker.pid)
+    worker_exited(_settings, worker.pid)
+
+
+def worker_exit(server, worker):
+    # Graceful shutdown: the bookkeeping written behind (<= 1 s of it) is written now.
+    from web.ocpp import close_ocpp
+
+    close_ocpp(worker.wsgi)
 
 
 # TLS of our own (security profiles 2 and 3) and the proxies whose forwarded TLS facts are
 # believed: TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE, TRUSTED_PROXIES (web/tls.py).
 def _tls_settings() -> dict:
-    from domain.settings import Settings
     from web.tls import gunicorn_tls_settings
 
-    return gunicorn_tls_settings(Settings.from_env())
+    return gunicorn_tls_settings(_settings)
 
 
 globals().update(_tls_settings())

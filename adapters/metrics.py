@@ -61,6 +61,7 @@ class _Instruments:
     tasks: Counter
     protocol_errors: Counter
     socket_ends: Counter
+    write_behind: Counter
 
 
 _instruments: _Instruments | None = None
@@ -117,6 +118,13 @@ def _build_instruments(directory: Path) -> _Instruments:
             "Charger sockets ended, by how: replaced (another socket took the identity), "
             "dropped (no close frame, ping timeout) or closed",
             ["how"],
+            registry=None,
+        ),
+        write_behind=Counter(
+            "voltline_write_behind_rows",
+            "Bookkeeping rows written behind (last heartbeats, message-log rows of "
+            "non-transactional frames), by outcome: queued, written, dropped (queue full)",
+            ["outcome"],
             registry=None,
         ),
     )
@@ -185,6 +193,12 @@ def record_socket_end(how: str) -> None:
     """A charger socket ended: replaced, dropped or closed (domain SocketEventKind)."""
     if _instruments is not None:
         _instruments.socket_ends.labels(how).inc()
+
+
+def record_write_behind(outcome: str, rows: int) -> None:
+    """Rows queued, written or dropped by a worker's write-behind (domain/write_behind.py)."""
+    if _instruments is not None:
+        _instruments.write_behind.labels(outcome).inc(rows)
 
 
 def charger_socket_opened() -> None:

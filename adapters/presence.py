@@ -14,6 +14,7 @@ from typing import Protocol
 
 import redis
 
+from adapters.redis_pools import waiting_client
 from domain.settings import Settings
 
 KEY_PREFIX = "voltline:presence:"
@@ -140,5 +141,5 @@ def build_presence(settings: Settings) -> Presence:
     """Redis presence when REDIS_URL is set, else the in-process one."""
     if settings.redis_url is None:
         return InProcessPresence(settings.node_id, settings.presence_ttl)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    client = waiting_client(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     return RedisPresence(client, settings.node_id, settings.presence_ttl)

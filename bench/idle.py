@@ -4,8 +4,10 @@ Connects chargers to Voltline (gunicorn + gevent, PostgreSQL + Redis) in steps, 
 booted and kept heartbeating, measuring the server's resident memory after every step; then
 holds them all for a while. Prints how many stayed connected, memory per connection (the
 slope from the first to the last step) and heartbeat latency while holding, beside the same
-fleet on a bare `websockets` server (the baseline for memory per connection).
-Target (issue 8): >= 20,000 chargers at <= 40 KiB each on one 2-core node.
+fleet on a bare `websockets` server and on the Flask-Sock floor (the baselines for memory
+per connection).
+Targets (issue 13): >= 20,000 chargers held by one node, <= 1.15x the memory per
+connection of the Flask-Sock floor (the same gunicorn + gevent stack answering by hand).
 
 Limits on this machine: a process may hold at most `ulimit -n` (hard 20,000 here) sockets,
 and the load generator is one process, so one run tops out just under that; the
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 from bench.cli import run_cli, scenario_parser
 from bench.load import Throughput, close_fleet, connect_all, heartbeat_every
-from bench.processes import Target, baseline_server, tree_pids, tree_rss_kib
+from bench.processes import FLASK_SOCK_FLOOR, Target, baseline_server, tree_pids, tree_rss_kib
 from bench.report import Report, progress
 from bench.voltline import (
     raise_open_files_limit,
@@ -105,11 +107,13 @@ def run(args: argparse.Namespace) -> Report:
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
         voltline = asyncio.run(fill(target, ids, args))
-    progress(f"bare baseline: connecting {args.chargers} chargers")
-    with baseline_server("bare", args.log_level) as target:
-        report.started(tree_pids(target.pid))
-        bare = asyncio.run(fill(target, ids, args))
-    for name, result in (("voltline", voltline), ("bare", bare)):
+    results = {"voltline": voltline}
+    for kind in ("bare", FLASK_SOCK_FLOOR):
+        progress(f"{kind} baseline: connecting {args.chargers} chargers")
+        with baseline_server(kind, args.log_level) as target:
+            report.started(tree_pids(target.pid))
+            results[kind] = asyncio.run(fill(target, ids, args))
+    for name, result in results.items():
         report.figure(f"{name} chargers held", result.held, "")
         report.figure(f"{name} refused or lost", result.refused + result.lost_while_holding, "")
         report.figure(f"{name} memory per connection", result.kib_per_connection, "KiB")
@@ -118,10 +122,15 @@ def run(args: argparse.Namespace) -> Report:
     report.ratio(
         "voltline / bare memory per connection",
         voltline.kib_per_connection,
-        bare.kib_per_connection,
+        results["bare"].kib_per_connection,
     )
-    report.target(">= 20,000 chargers held", voltline.held >= 20000)
-    report.target("<= 40 KiB per connection", voltline.kib_per_connection <= 40)
+    floor = report.ratio(
+        "voltline / Flask-Sock floor memory per connection",
+        voltline.kib_per_connection,
+        results[FLASK_SOCK_FLOOR].kib_per_connection,
+    )
+    report.target(">= 20,000 chargers held by one node (issue 13)", voltline.held >= 20000)
+    report.target("<= 1.15x the Flask-Sock floor per connection (issue 13)", floor <= 1.15)
     report.note(
         f"open files limit {soft} per process (server and load generator each need one "
         f"per charger); gunicorn workers: {args.workers}"

@@ -163,12 +163,21 @@ class Target:
     pid: int
 
 
+# The Flask-Sock hand-reply floor: one gevent worker, as Voltline's benchmarks run.
+FLASK_SOCK_FLOOR = "flasksock"
+FLOOR_GUNICORN = ("--worker-class", "gevent", "--worker-connections", "20000", "--workers", "1")
+
+
 @contextmanager
 def baseline_server(kind: str, log_level: str) -> Iterator[Target]:
-    """A baseline server (bench.baselines) on a free port, stopped when the block ends."""
+    """A baseline server on a free port, stopped when the block ends: bench.baselines'
+    `bare` or `chargepoint`, or FLASK_SOCK_FLOOR (bench.floor under gunicorn + gevent)."""
     port = free_port()
     argv = [sys.executable, "-m", "bench.baselines", kind, "--port", str(port)]
     argv += ["--log-level", log_level]
+    if kind == FLASK_SOCK_FLOOR:
+        argv = [sys.executable, "-m", "gunicorn", *FLOOR_GUNICORN, "--bind", f"127.0.0.1:{port}"]
+        argv += ["--log-level", log_level.lower(), "bench.floor:app"]
     with tempfile.TemporaryDirectory(prefix="voltline-bench-") as log_dir:
         with ManagedProcess(kind, argv, dict(os.environ), Path(log_dir) / f"{kind}.log") as process:
             wait_for_port(port, 30, process.process)

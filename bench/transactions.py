@@ -6,7 +6,8 @@ pairs/s with p50/p99 pair latency, checks that every acknowledged pair is a Comp
 in PostgreSQL, and compares with the database's own ceiling measured in the same run: the
 same pair as two bare SQL commits (INSERT..RETURNING, UPDATE) from as many connections as
 the server's pool holds.
-Targets (issue 8): >= 1,000 pairs/s, p99 < 50 ms.
+Targets (issue 13): >= 1,000 pairs/s per worker; p99 < 50 ms (stated open-loop at half that
+rate; this run is closed-loop, so its p99 is an upper bound).
 """
 
 from __future__ import annotations
@@ -131,8 +132,8 @@ def run(args: argparse.Namespace) -> Report:
     report.figure("SQL ceiling pairs/s", ceiling.per_second, "/s")
     report.figure("SQL ceiling pair p99", ceiling.p(0.99), "ms")
     report.ratio("voltline / SQL ceiling", pairs, ceiling.per_second)
-    report.target(">= 1,000 pairs/s", pairs >= 1000)
-    report.target("p99 < 50 ms", p99 < 50)
+    report.target(">= 1,000 pairs/s per worker (issue 13)", pairs >= 1000)
+    report.target("p99 < 50 ms (issue 13)", p99 < 50)
     report.target(
         "every acknowledged pair is one Completed row",
         counts.get(COMPLETED, 0) == result.acknowledged and len(counts) == 1,

@@ -41,7 +41,7 @@ class Settings:
     ocpp_max_message_bytes: int = 1_048_576
     ocpp_ping_interval: int = 30
     presence_ttl: int = 90
-    boot_rate_per_second: float = 50.0
+    boot_rate_per_second: float = 1000.0  # a ceiling per node; the rate adapts below it
     command_timeout: float = 30.0
     command_wait: float = 35.0
     jwt_access_minutes: int = 60
@@ -77,6 +77,7 @@ class Settings:
     csms_ca_cert_file: Path | None = None
     csms_ca_key_file: Path | None = None
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    web_workers: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -123,7 +124,7 @@ class Settings:
             ocpp_max_message_bytes=env.integer("OCPP_MAX_MESSAGE_BYTES", 1_048_576, minimum=1024),
             ocpp_ping_interval=env.integer("OCPP_PING_INTERVAL", 30, minimum=0),
             presence_ttl=env.integer("PRESENCE_TTL", 90, minimum=5),
-            boot_rate_per_second=env.number("BOOT_RATE_PER_SECOND", 50.0, minimum=0.1),
+            boot_rate_per_second=env.number("BOOT_RATE_PER_SECOND", 1000.0, minimum=0.1),
             command_timeout=env.number("COMMAND_TIMEOUT", 30.0, minimum=0.1),
             command_wait=env.number("COMMAND_WAIT", 35.0, minimum=0.1),
             jwt_access_minutes=env.integer("JWT_ACCESS_MINUTES", 60, minimum=1),
@@ -150,15 +151,31 @@ class Settings:
             prometheus_multiproc_dir=env.path("PROMETHEUS_MULTIPROC_DIR"),
             log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
-            node_id=env.text("NODE_ID", f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
             tls_cert_file=env.file("TLS_CERT_FILE"),
             tls_key_file=env.file("TLS_KEY_FILE"),
             tls_client_ca_file=env.file("TLS_CLIENT_CA_FILE"),
             trusted_proxies=env.networks("TRUSTED_PROXIES"),
             csms_ca_cert_file=env.file("CSMS_CA_CERT_FILE"),
             csms_ca_key_file=env.file("CSMS_CA_KEY_FILE"),
+            web_workers=env.integer(
+                "WEB_WORKERS", (os.cpu_count() or 1) if redis_url else 1, minimum=1
+            ),
         )
         _check_pairs(values)
+        if redis_url is None and values["web_workers"] > 1:
+            raise SettingsError(
+                "WEB_WORKERS must be 1 without REDIS_URL: the embedded relay and presence "
+                "live in one process"
+            )
+        # Every gunicorn worker is a relay node of its own: a given NODE_ID names the server
+        # and each of several workers adds a suffix (without one, each generates its name).
+        node_id = env.optional("NODE_ID")
+        suffix = uuid.uuid4().hex[:8]
+        if node_id is None:
+            node_id = f"{socket.gethostname()}-{suffix}"
+        elif values["web_workers"] > 1:
+            node_id = f"{node_id}-{suffix}"
+        values["node_id"] = node_id
         if values["task_visibility_timeout"] <= values["task_time_limit"]:
             raise SettingsError(
                 "TASK_VISIBILITY_TIMEOUT must be longer than TASK_TIME_LIMIT, or a running "

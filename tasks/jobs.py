@@ -22,6 +22,7 @@ from domain.services import (
     certificate_requests,
     health,
     heartbeat_sweep,
+    message_log_partitions,
     reconciliation,
     reservations,
     retention,
@@ -101,7 +102,16 @@ def prune_status_logs(database: Database, settings: Settings) -> dict:
 @job("prune_message_log")
 def prune_message_log(database: Database, settings: Settings) -> dict:
     days = settings.message_log_retention_days
-    deleted = _prune(database, retention.prune_message_log, days, settings)
+    now = utcnow()
+    # PostgreSQL: partitions made ahead, whole expired days dropped; then batched deletes
+    # for what is left (SQLite, the DEFAULT partition, rows from before partitioning).
+    with database.unit_of_work() as session:
+        created = message_log_partitions.ensure_message_log_partitions(session, now.date())
+    with database.unit_of_work() as session:
+        dropped, dropped_rows = message_log_partitions.drop_message_log_partitions(
+            session, now - timedelta(days=days)
+        )
+    deleted = dropped_rows + _prune(database, retention.prune_message_log, days, settings)
     outbox_deleted = _prune(database, retention.prune_dispatched_outbox, days, settings)
     tokens_deleted = _prune(database, retention.prune_revoked_tokens, 0, settings)
     outcome = {
@@ -109,7 +119,9 @@ def prune_message_log(database: Database, settings: Settings) -> dict:
         "outbox_deleted": outbox_deleted,
         "revoked_tokens_deleted": tokens_deleted,
     }
-    _log_done("prune_message_log", **outcome)
+    _log_done(
+        "prune_message_log", partitions_created=len(created), partitions_dropped=dropped, **outcome
+    )
     return outcome
 
 

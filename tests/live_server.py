@@ -80,6 +80,8 @@ class LiveServer:
             "PROMETHEUS_MULTIPROC_DIR", str(Path(given["INSTANCE_PATH"]) / "prometheus")
         )
         given.setdefault("NODE_ID", f"live-{self.port}")
+        # gunicorn.conf.py reads the worker count from Settings (WEB_WORKERS).
+        given.setdefault("WEB_WORKERS", str(workers))
         self.env = {**os.environ, **given}
         self.instance_path = Path(given["INSTANCE_PATH"])
         self.log_path = self.instance_path / "server.log"
@@ -131,8 +133,6 @@ class LiveServer:
             str(PROJECT_ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
             *self.extra_args,
             "wsgi:app",
         ]

@@ -16,6 +16,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from adapters.redis_pools import POOL_SIZE, waiting_client
 from adapters.relay.transport import Envelope, EventSubscription, RelayTransport
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ def node_channel(node_id: str) -> str:
 class RedisTransport(RelayTransport):
     def __init__(self, url: str):
         # Fail fast and let our own loops retry: the library's default retries for seconds.
-        self._client = redis.Redis.from_url(
+        # Reply waits hold a connection for up to POLL_SECONDS: a larger pool than presence.
+        self._client = waiting_client(
             url,
+            max_connections=2 * POOL_SIZE,
             socket_connect_timeout=2,
             health_check_interval=15,
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),

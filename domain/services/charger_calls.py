@@ -32,6 +32,7 @@ from domain.services import boot, meter_values, notifications, status, transacti
 from domain.services.authorize import id_tag_info
 from domain.services.certificate_requests import answer_sign_certificate
 from domain.services.certificates import CertificateAuthority
+from domain.write_behind import Bookkeeping
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class CallContext:
     data_transfer_vendors: frozenset[str] = field(default_factory=frozenset)
     # Signs chargers' CSRs (CSMS_CA_CERT_FILE/CSMS_CA_KEY_FILE); None: SignCertificate Rejected.
     certificate_authority: CertificateAuthority | None = None
+    # Where bookkeeping the charger will not resend goes (written behind); None writes it
+    # in the call's own unit of work.
+    bookkeeping: Bookkeeping | None = None
 
 
 Payload = dict[str, Any]
@@ -179,12 +183,31 @@ ANSWERS: dict[str, Answer] = {
 
 # The actions a charger may send (OCPP 1.6 plus the security extension).
 CHARGER_ACTIONS = frozenset(ANSWERS)
+# What the charger expects us to keep (it resends them until answered): their message-log
+# rows commit in the same unit of work as what they record. Every other exchange's rows
+# are bookkeeping, fit for write-behind.
+KEPT_BEFORE_ANSWER = frozenset(
+    {
+        Action.start_transaction,
+        Action.stop_transaction,
+        Action.meter_values,
+        Action.status_notification,
+    }
+)
 
 
-def answer_heartbeat(session: Session, charger_name: str, context: CallContext) -> Payload | None:
-    """Heartbeat.conf for charger `charger_name` without loading it (the hot path: one
-    UPDATE of its last heartbeat and communication); None when it is not registered."""
-    if not boot.record_heartbeat_of(session, charger_name, context.now):
+def answer_heartbeat(
+    session: Session | None, charger_name: str, context: CallContext
+) -> Payload | None:
+    """Heartbeat.conf for charger `charger_name` without loading it.
+
+    With `context.bookkeeping`, the last heartbeat and communication are only noted there (written
+    behind; `session` is not used and may be None): a charger with an open socket cannot
+    be deleted, so it is registered. Without, one UPDATE in `session`, and None when it is
+    not registered."""
+    if context.bookkeeping is not None:
+        context.bookkeeping.note_heartbeat(charger_name, context.now)
+    elif not boot.record_heartbeat_of(session, charger_name, context.now):
         return None
     return {"currentTime": to_wire(context.now)}
 

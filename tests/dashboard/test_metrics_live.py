@@ -44,6 +44,7 @@ def redis_env():
         "METRICS_TOKEN": METRICS_TOKEN,
         "NODE_ID": "",
         "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",  # answered calls are logged per frame, at DEBUG
     }
     client = redis.Redis.from_url(url)
     keys = [*client.scan_iter(f"{prefix}*"), *client.scan_iter("voltline:presence:*")]

@@ -6,7 +6,7 @@ import websockets
 from sqlalchemy import func, select, text
 
 from domain.models import Charger, Connector, OcppMessage, TaskOutbox, Transaction
-from tests.ocpp_client import exchange, raw_socket, register_charger, run
+from tests.ocpp_client import eventually, exchange, raw_socket, register_charger, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -56,17 +56,25 @@ def test_each_bad_frame_gets_its_call_error_and_the_socket_carries_on(live_serve
     ]
     assert all(isinstance(reply[3], str) and isinstance(reply[4], dict) for reply in replies)
     assert heartbeat[:2] == [3, "hb-after"] and "currentTime" in heartbeat[2]
-    with live_db.unit_of_work() as session:
-        logged = session.execute(
-            select(OcppMessage.direction, OcppMessage.message_type, OcppMessage.unique_id)
-            .where(OcppMessage.charger_name == name)
-            .order_by(OcppMessage.id)
-        ).all()
     answered = [("in", "out") for _ in BAD_FRAMES]
+    logged = eventually(lambda: _written_behind(live_db, name, 2 * len(answered) + 4))
     assert [row.direction for row in logged] == [d for pair in answered for d in pair] + [
         "in", "in", "in", "out"
     ]  # fmt: skip
     assert ("out", 4, "miss-1") in [tuple(row) for row in logged]
+
+
+def _written_behind(database, name: str, count: int, unique_ids=None):
+    """The charger's message-log rows once there are `count` of them (refusals are
+    bookkeeping, written behind within a second)."""
+    query = select(OcppMessage.direction, OcppMessage.message_type, OcppMessage.unique_id).where(
+        OcppMessage.charger_name == name
+    )
+    if unique_ids is not None:
+        query = query.where(OcppMessage.unique_id.in_(unique_ids))
+    with database.unit_of_work() as session:
+        rows = session.execute(query.order_by(OcppMessage.id)).all()
+    return rows if len(rows) >= count else None
 
 
 def test_a_refused_start_transaction_writes_nothing(live_server, live_db):
@@ -171,11 +179,7 @@ def test_a_database_error_answers_internal_error_never_a_conf(live_server, live_
             select(TaskOutbox.dedupe_key).where(TaskOutbox.task_name == "finalize_session")
         ).all()
         assert outbox.count(str(started[2]["transactionId"])) == 1
-        logged = session.execute(
-            select(OcppMessage.unique_id, OcppMessage.direction, OcppMessage.message_type)
-            .where(OcppMessage.charger_name == name, OcppMessage.unique_id.in_(["st-1", "sp-1"]))
-            .order_by(OcppMessage.id)
-        ).all()
-        assert [tuple(row) for row in logged] == [
-            ("st-1", "in", 2), ("st-1", "out", 4), ("sp-1", "in", 2), ("sp-1", "out", 4)
-        ]  # fmt: skip
+    logged = eventually(lambda: _written_behind(live_db, name, 4, ["st-1", "sp-1"]))
+    assert [(row.unique_id, row.direction, row.message_type) for row in logged] == [
+        ("st-1", "in", 2), ("st-1", "out", 4), ("sp-1", "in", 2), ("sp-1", "out", 4)
+    ]  # fmt: skip

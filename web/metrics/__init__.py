@@ -26,6 +26,7 @@ from adapters.metrics import (
     record_ocpp_message,
     record_socket_end,
     record_task,
+    record_write_behind,
     start_recording,
     worker_exited,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "record_ocpp_message",
     "record_socket_end",
     "record_task",
+    "record_write_behind",
     "start_recording",
     "worker_exited",
 ]

@@ -16,6 +16,7 @@ def init_ocpp(app: Flask, presence: Presence, events: EventBus) -> OcppNode:
     which publishes what its sockets do on `events`."""
     config = settings(app)
     node = OcppNode(config, database(app), presence, events)
+    node.ensure_message_log_partitions()
     app.extensions[NODE_KEY] = node
     app.config["SOCK_SERVER_OPTIONS"] = {
         "subprotocols": ["ocpp1.6"],
@@ -29,3 +30,8 @@ def init_ocpp(app: Flask, presence: Presence, events: EventBus) -> OcppNode:
 def ocpp_node(app: Flask | None = None) -> OcppNode:
     """This node's sockets: `.connections` (ConnectionMap), `.presence`, `.handler`."""
     return (app or current_app).extensions[NODE_KEY]
+
+
+def close_ocpp(app: Flask) -> None:
+    """Graceful shutdown of this node's sockets' side: write what its write-behind holds."""
+    ocpp_node(app).bookkeeping.close()

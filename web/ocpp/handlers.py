@@ -30,10 +30,16 @@ from domain.errors import ChargerNotRegistered
 from domain.events import CallAnswered, CallConfSent, EventBus, recorded_events
 from domain.models import Direction
 from domain.services.certificates import CertificateAuthority
-from domain.services.charger_calls import CallContext, answer_charger_call, answer_heartbeat
+from domain.services.charger_calls import (
+    KEPT_BEFORE_ANSWER,
+    CallContext,
+    answer_charger_call,
+    answer_heartbeat,
+)
 from domain.services.chargers import find_charger
 from domain.services.message_log import frame_row, record_frames
 from domain.settings import Settings
+from domain.write_behind import Bookkeeping
 from web import metrics
 from web.ocpp.connection import ChargerConnection, Reply
 from web.ocpp.errors import CallErrorCode, CallErrorReply, call_error_for
@@ -69,8 +75,12 @@ class CallHandler:
         storm_guard: BootStormGuard,
         events: EventBus,
         clock: Callable[[], datetime] = utcnow,
+        bookkeeping: Bookkeeping | None = None,
     ):
         self.database = database
+        # Where bookkeeping the charger will not resend goes (written behind); None writes
+        # it inline, in each exchange's unit of work.
+        self.bookkeeping = bookkeeping
         self.settings = settings
         self.storm_guard = storm_guard
         self.events = events
@@ -104,11 +114,15 @@ class CallHandler:
                 {"violations": [violation.as_dict() for violation in violations]},
             )
             return self._refuse(name, call, Refused(error), started, source)
-        context = self._context(call.action)
+        context = self._context(call.action, source)
         try:
-            with self.database.unit_of_work() as session:
-                conf = self._answer_in(session, name, call, context, source)
-                events = recorded_events(session)
+            if call.action == Action.heartbeat and context.bookkeeping is not None:
+                # All of it is written behind: no unit of work to open and commit.
+                conf, events = self._answer_in(None, name, call, context, source), []
+            else:
+                with self.database.unit_of_work() as session:
+                    conf = self._answer_in(session, name, call, context, source)
+                    events = recorded_events(session)
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
@@ -117,19 +131,24 @@ class CallHandler:
                     extra=_fields(name, call, "InternalError", started, source),
                 )
             return self._refuse(name, call, Refused(error, failure), started, source)
-        log.info("ocpp call answered", extra=_fields(name, call, "conf", started, source))
-        answered = CallAnswered(name, call.action, metrics.CALLRESULT, _since(started))
+        if context.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
+            context.bookkeeping.log_frames(_exchange_rows(name, call, conf, source, context.now))
+        log.debug("ocpp call answered", extra=_fields(name, call, "conf", started, source))
+        took = _since(started)
+        self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
+        answered = CallAnswered(name, call.action, metrics.CALLRESULT, took)
         self.events.publish([*events, answered])
         return conf
 
     def _answer_in(
         self,
-        session: Session,
+        session: Session | None,
         name: str,
         call: IncomingCall,
         context: CallContext,
         source: Source,
     ) -> dict[str, Any]:
+        """The `.conf`, written through `session` (None: a Heartbeat written behind)."""
         if call.action == Action.heartbeat:
             conf = answer_heartbeat(session, name, context)
         else:
@@ -144,22 +163,11 @@ class CallHandler:
         broken = schema_violations(call.action, conf, response=True)
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
-        record_frames(
-            session,
-            _rows(
-                name,
-                call,
-                [
-                    (Direction.IN, MessageType.Call, call.payload),
-                    (Direction.OUT, MessageType.CallResult, conf),
-                ],
-                source,
-                at=context.now,
-            ),
-        )
+        if context.bookkeeping is None or call.action in KEPT_BEFORE_ANSWER:
+            record_frames(session, _exchange_rows(name, call, conf, source, context.now))
         return conf
 
-    def _context(self, action: str) -> CallContext:
+    def _context(self, action: str, source: Source) -> CallContext:
         retry = None
         if action == Action.boot_notification:
             retry = self.storm_guard.admit(time.monotonic())
@@ -168,6 +176,8 @@ class CallHandler:
             heartbeat_interval=self.settings.heartbeat_interval,
             boot_retry_interval=retry,
             certificate_authority=self.certificate_authority,
+            # send-command's exchanges are written at once: its caller reads them back.
+            bookkeeping=self.bookkeeping if source is Source.CHARGER else None,
         )
 
     def _refuse(
@@ -225,8 +235,11 @@ class CallHandler:
         action: str | None,
         rows: list[dict[str, Any]],
     ) -> None:
-        """Log message-log rows in one unit of work; a failure is logged, never raised, so
-        a database outage cannot stop a socket from answering."""
+        """Log message-log rows written behind, or else in one unit of work; a failure is
+        logged, never raised, so a database outage cannot stop a socket from answering."""
+        if self.bookkeeping is not None:
+            self.bookkeeping.log_frames(rows)
+            return
         try:
             with self.database.unit_of_work() as session:
                 record_frames(session, rows)
@@ -268,6 +281,17 @@ def _rows(
         )
         for direction, message_type, payload in frames
     ]
+
+
+def _exchange_rows(
+    name: str, call: IncomingCall, conf: dict[str, Any], source: Source, at: datetime
+) -> list[dict[str, Any]]:
+    """The CALL and its CALLRESULT as message-log rows."""
+    frames = [
+        (Direction.IN, MessageType.Call, call.payload),
+        (Direction.OUT, MessageType.CallResult, conf),
+    ]
+    return _rows(name, call, frames, source, at=at)
 
 
 def _since(started: float) -> float:

@@ -17,9 +17,11 @@ from domain.db import Database
 from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
+from domain.services.message_log_partitions import ensure_message_log_partitions
 from domain.services.socket_events import record_socket_event
 from domain.services.status import socket_closed, socket_opened
 from domain.settings import Settings
+from domain.write_behind import WriteBehind
 from web import metrics
 from web.ocpp.connection import CLOSE_INTERNAL_ERROR, ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
@@ -43,11 +45,26 @@ class OcppNode:
         self.presence = presence
         self.events = events
         self.connections = ConnectionMap()
+        self.bookkeeping = WriteBehind(database, counted=metrics.record_write_behind)
         self.handler = CallHandler(
-            database, settings, BootStormGuard(settings.boot_rate_per_second), events
+            database,
+            settings,
+            # BOOT_RATE_PER_SECOND is the node's ceiling, shared by its workers.
+            BootStormGuard(settings.boot_rate_per_second / settings.web_workers),
+            events,
+            bookkeeping=self.bookkeeping,
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+
+    def ensure_message_log_partitions(self) -> None:
+        """Day partitions of the message log from today on (PostgreSQL, at start-up); a
+        failure is logged: rows then land in the DEFAULT partition, nothing is lost."""
+        try:
+            with self.database.unit_of_work() as session:
+                ensure_message_log_partitions(session, utcnow().date())
+        except Exception:  # noqa: BLE001 - the retention job tries again
+            log.exception("message log partitions not created")
 
     def serve(self, ws, charger_name: str) -> None:
         """Run one charger's socket until it closes."""
