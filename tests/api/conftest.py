@@ -90,6 +90,12 @@ def send(api, auth):
     return post
 
 
+def with_req_data(body: dict, **fields) -> dict:
+    """A copy of a send-command body with these `req_data` fields set."""
+    command = body["command"]
+    return {"command": {**command, "req_data": {**command["req_data"], **fields}}}
+
+
 def assert_error(response, status: int) -> dict:
     """The one error shape, as JSON, with this status."""
     assert response.status_code == status, response.get_data(as_text=True)

@@ -108,7 +108,7 @@ def test_invalid_req_data_is_400_listing_every_violation_and_writes_nothing(
     bad = {
         "command": {
             "action": "StartTransaction",
-            "req_data": {"connectorId": "one", "idTag": "x" * 21},
+            "req_data": {"connectorId": "one", "idTag": "x" * 37},
         }
     }
     body = assert_error(send(bad), 400)
@@ -120,13 +120,48 @@ def test_invalid_req_data_is_400_listing_every_violation_and_writes_nothing(
     assert api.get("/api/chargers/charger_1/messages/", headers=auth("viewer")).json == []
 
 
-def test_the_seed_start_example_with_a_36_character_id_tag_is_refused_by_the_1_6_schema(send):
-    start = {
-        "command": {"action": "StartTransaction", "req_data": {**START["command"]["req_data"]}}
+SEED_START = {
+    "command": {
+        "action": "StartTransaction",
+        "req_data": {
+            "connectorId": 1,
+            "idTag": "e0607b18-2f62-4621-8f4f-ceb6c002e2e0",
+            "timestamp": "2025-03-22T12:00:00Z",
+            "meterStart": 1000,
+        },
     }
-    start["command"]["req_data"]["idTag"] = "e0607b18-2f62-4621-8f4f-ceb6c002e2e0"
+}
+
+
+def test_the_seed_start_example_with_a_36_character_uuid_id_tag_is_taken_verbatim(send, api, auth):
+    answer = send(SEED_START)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["transactionId"] == 1
+    transactions = api.get("/api/transactions/", headers=auth("viewer")).get_json()
+    assert [t["id_tag"] for t in transactions] == ["e0607b18-2f62-4621-8f4f-ceb6c002e2e0"]
+
+
+def test_the_charger_own_uuid_id_tag_is_accepted_through_send_command(send, seeded):
+    own = charger_row(seeded).id_tag
+    start = {
+        "command": {**SEED_START["command"], "req_data": {**SEED_START["command"]["req_data"]}}
+    }
+    start["command"]["req_data"]["idTag"] = own
+    assert send(start).get_json()["idTagInfo"] == {"status": "Accepted"}
+    stop = {"command": {**STOP["command"], "req_data": {**STOP["command"]["req_data"]}}}
+    stop["command"]["req_data"]["idTag"] = own
+    assert send(stop).get_json() == {"idTagInfo": {"status": "Accepted"}}
+
+
+def test_an_id_tag_longer_than_a_uuid_is_refused_through_send_command(send):
+    start = {
+        "command": {**SEED_START["command"], "req_data": {**SEED_START["command"]["req_data"]}}
+    }
+    start["command"]["req_data"]["idTag"] = "x" * 37
     violations = assert_error(send(start), 400)["errors"]["req_data"]
-    assert [v["path"] for v in violations] == ["idTag"]
+    assert [(v["path"], v["code"]) for v in violations] == [
+        ("idTag", "PropertyConstraintViolation")
+    ]
 
 
 def test_unknown_action_is_400_and_unknown_charger_404(send):

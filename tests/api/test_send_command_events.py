@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.api.conftest import with_req_data
 from tests.api.test_send_command import START, STOP
 
 
@@ -35,9 +36,7 @@ def test_a_stop_transaction_sent_through_send_command_appears_on_the_event_strea
     )
     try:
         transaction_id = send(START).get_json()["transactionId"]
-        stop = {"command": {**STOP["command"], "req_data": {**STOP["command"]["req_data"]}}}
-        stop["command"]["req_data"]["transactionId"] = transaction_id
-        assert send(stop).status_code == 200
+        assert send(with_req_data(STOP, transactionId=transaction_id)).status_code == 200
         started, stopped = next_event(), next_event()
     finally:
         response.close()

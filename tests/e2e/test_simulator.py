@@ -25,7 +25,6 @@ from domain.clock import to_wire, utcnow
 from domain.db import Database
 from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
 from domain.services.chargers import set_authorization_key
-from domain.services.id_tags import create_id_tag
 from domain.settings import PROJECT_ROOT
 from sim.charger import SimulatedCharger
 from sim.options import ChargerOptions
@@ -221,7 +220,6 @@ def live():
     with postgres_live_server({"HEARTBEAT_INTERVAL": "60"}) as server:
         database = Database(server.database_url)
         with database.unit_of_work() as session:
-            create_id_tag(session, "SIMTAG01")
             set_authorization_key(session, "charger_2", "sim-key-0123456789")
         yield server, database
         database.dispose()

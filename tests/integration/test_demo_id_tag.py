@@ -1,0 +1,18 @@
+"""`flask create-chargers` seeds the simulator's demo idTag, once, Accepted."""
+
+from bootstrap import create_app
+from domain.models import IdTagStatus
+from domain.services.id_tags import DEMO_ID_TAG, get_id_tag
+from tests.conftest import make_settings
+
+
+def test_create_chargers_adds_the_demo_id_tag_once(tmp_path, sqlite_url):
+    app = create_app(make_settings(tmp_path, database_url=sqlite_url))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["create-chargers"])
+    second = runner.invoke(args=["create-chargers"])
+    assert first.exit_code == second.exit_code == 0
+    assert f"created the demo idTag {DEMO_ID_TAG}" in first.output
+    assert "demo idTag" not in second.output
+    with app.extensions["voltline.db"].unit_of_work() as session:
+        assert get_id_tag(session, DEMO_ID_TAG).status == IdTagStatus.ACCEPTED
