@@ -190,7 +190,11 @@ async def _availability_and_stop(central, harness, transaction_id):
     assert stop.status == "Accepted"
     stopped = await harness.expect(Action.stop_transaction, transaction_id=transaction_id)
     assert stopped["reason"] == "Remote"
-    assert stopped["meter_stop"] >= 0
+    # meterStop is the energy register the Transaction.End sample read at the same moment.
+    [end] = stopped["transaction_data"]
+    register = [v for v in end["sampled_value"] if v["context"] == "Transaction.End"]
+    assert register[0]["measurand"] == "Energy.Active.Import.Register"
+    assert stopped["meter_stop"] == int(register[0]["value"])
     await harness.expect(Action.status_notification, connector_id=1, status="Unavailable")
     refused = await central.call(call.RemoteStartTransaction(id_tag="REMOTE03"))
     assert refused.status == "Rejected"

@@ -108,10 +108,18 @@ def test_command_with_a_queue_ttl_waits_for_the_charger(send):
     assert by_header.json["status"] == "Queued"
 
 
-def test_async_preference_answers_202_with_the_location(send):
+def test_async_preference_answers_202_with_the_location_while_the_command_waits(send):
+    reply = send("Reset", RESET, queue_ttl=60, extra={"Prefer": "respond-async"})
+
+    assert (reply.status_code, reply.json["status"]) == (202, "Queued")
+    assert reply.headers["Preference-Applied"] == "respond-async"
+    assert reply.headers["Location"] == f"/api/commands/{reply.json['id']}"
+
+
+def test_async_preference_answers_200_when_the_outcome_is_already_final(send):
     reply = send("Reset", RESET, extra={"Prefer": "respond-async"})
 
-    assert reply.status_code in (200, 202)
+    assert (reply.status_code, reply.json["status"]) == (200, "Offline")
     assert reply.headers["Preference-Applied"] == "respond-async"
     assert reply.headers["Location"] == f"/api/commands/{reply.json['id']}"
 

@@ -4,10 +4,17 @@ import pytest
 
 from celeryconfig import celery_options
 from domain.settings import Settings, SettingsError
-from tasks import app, definitions
+from tasks import app
 from tasks.jobs import JOBS
 
 SECRET = "x" * 40
+PERIODIC_JOBS = {
+    "sweep_heartbeats",
+    "prune_status_logs",
+    "prune_message_log",
+    "reconcile_transactions",
+    "dispatch_outbox",
+}
 
 
 def production(**environ):
@@ -46,9 +53,15 @@ def test_beat_schedule_follows_the_settings_and_names_real_tasks():
     assert schedule["prune_status_logs"]["schedule"].total_seconds() == 24 * 3600
     assert schedule["prune_message_log"]["schedule"].total_seconds() == 24 * 3600
     assert schedule["reconcile_transactions"]["schedule"].total_seconds() == 300
-    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
-    assert set(JOBS) <= set(app.tasks)
-    assert definitions.finalize_session.name in app.tasks
+    assert {name: entry["task"] for name, entry in schedule.items()} == {
+        name: name for name in PERIODIC_JOBS
+    }
+
+
+def test_every_job_is_a_celery_task_of_the_same_name_and_nothing_else_is():
+    app.loader.import_default_modules()
+    ours = {name for name in app.tasks if not name.startswith("celery.")}
+    assert ours == set(JOBS) == PERIODIC_JOBS | {"finalize_session"}
 
 
 def test_embedded_mode_runs_tasks_eagerly(tmp_path):
