@@ -1,24 +1,16 @@
-"""An app with the seed chargers and one user per role, and their tokens."""
+"""An app with the seed chargers and one user per role (their tokens: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from functools import partial
 from pathlib import Path
 
 import pytest
 
-from domain import passwords, schema
-from domain.models import Role
-from domain.services import users as user_service
+from domain import schema
 from domain.services.chargers import create_seed_chargers
-from domain.services.users import ensure_user
-from web.auth import issue_tokens
 from web.extensions import database
-
-PASSWORD = "correct-horse-battery"
-FAST_HASH_ITERATIONS = 1_000
 
 
 @pytest.fixture(scope="session")
@@ -39,40 +31,22 @@ def sqlite_url(tmp_path, migrated_template) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """Real PBKDF2, fewer rounds: the hash records its own rounds, so login still verifies."""
-    monkeypatch.setattr(
-        user_service, "hash_secret", partial(passwords.hash_secret, iterations=FAST_HASH_ITERATIONS)
-    )
+def _fast_password_hashing(fast_password_hashing):
+    """Every API test hashes passwords with fewer rounds."""
 
 
 @pytest.fixture
-def seeded(app):
+def seeded(app, role_users):
+    """The app with the seed chargers and a user per role (tests/conftest.py)."""
     with database(app).unit_of_work() as session:
         create_seed_chargers(session)
-        for role in Role:
-            ensure_user(session, role.value, PASSWORD, role)
     return app
 
 
 @pytest.fixture
-def tokens(seeded) -> dict[str, tuple[str, str]]:
-    """role -> (access, refresh) for the users named after their roles."""
-    pairs = {}
-    with seeded.app_context(), database(seeded).unit_of_work() as session:
-        for role in Role:
-            pairs[role.value] = issue_tokens(user_service.get_user(session, role.value))
-    return pairs
-
-
-@pytest.fixture
-def auth(tokens):
-    """auth("viewer") -> the Authorization header of that role's access token."""
-
-    def header(role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {tokens[role][0]}"}
-
-    return header
+def tokens(seeded, tokens):
+    """In the API tests a user's tokens come with the seed chargers."""
+    return tokens
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from flask_jwt_extended import create_access_token, decode_token
 
 from bootstrap import create_app
 from domain.models import Role
-from tests.api.conftest import PASSWORD, assert_error
-from tests.conftest import make_settings
+from tests.api.conftest import assert_error
+from tests.conftest import PASSWORD, make_settings
 
 
 def login(api, username="admin", password=PASSWORD):

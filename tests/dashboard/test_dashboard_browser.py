@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from domain.settings import PROJECT_ROOT
+from tests.charger import LiveCharger
 from tests.dashboard.browser import chromium
-from tests.dashboard.charger import ThreadedCharger
 from tests.live_server import TEST_JWT_SECRET, postgres_live_server
 
 OPERATOR = ("dash-operator", "operator-password-1")
@@ -95,15 +95,13 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
         assert charger_row_status(browser, "charger_1") == "Disconnected"
         assert active_transaction_ids(browser) == set()
 
-        charger = ThreadedCharger(server.ws_url("charger_1"))
-        try:
-            charger.connect()
+        with LiveCharger(server.ws_url("charger_1"), "charger_1", boot=False) as charger:
             wait_for(
                 browser,
                 lambda b: charger_row_status(b, "charger_1") == "Connected",
                 "charger_1 shown Connected after its socket opened",
             )
-            charger.boot()
+            charger.boot(model="DashboardTest", firmware_version="1.4.2")
             wait_for(
                 browser,
                 lambda b: (
@@ -164,9 +162,9 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
             reset.find_element(By.TAG_NAME, "button").click()
             outcome = '#command-outcomes li[data-action="Reset"][data-status="Accepted"]'
             wait_for(browser, lambda b: css(b, outcome), "the charger's Accepted shown for Reset")
-            assert charger.cp.received == [("Reset", {"type": "Hard"})]
-        finally:
-            charger.close()
+            assert [(action, body) for _, action, body in charger.received] == [
+                ("Reset", {"type": "Hard"})
+            ]
 
         wait_for(
             browser,

@@ -20,7 +20,7 @@ from ocpp.v16.enums import ChargePointStatus
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain.settings import PROJECT_ROOT
-from tests.dashboard.charger import ThreadedCharger
+from tests.charger import LiveCharger
 from tests.live_server import postgres_live_server
 from tests.ocpp_client import eventually, exchange, raw_socket
 from tests.services import require_redis
@@ -95,7 +95,7 @@ async def send_unknown_action(url: str) -> list:
         return await exchange(ws, json.dumps([2, "nope-1", "FlyToTheMoon", {}]))
 
 
-def run_charging_session(charger: ThreadedCharger, server) -> int:
+def run_charging_session(charger: LiveCharger, server) -> int:
     charger.boot()
     charger.status(1, ChargePointStatus.available)
     charger.call(call.Heartbeat())
@@ -143,9 +143,7 @@ def test_counters_moved_by_exactly_what_one_charging_session_did(redis_env):
         assert received(before, "BootNotification") == 0
         assert value(before, "voltline_connected_chargers") == 0
 
-        charger = ThreadedCharger(server.ws_url("charger_1"))
-        try:
-            charger.connect()
+        with LiveCharger(server.ws_url("charger_1"), "charger_1", boot=False) as charger:
             transaction_id = run_charging_session(charger, server)
             refused = asyncio.run(send_unknown_action(server.ws_url("charger_2")))
             assert refused[:3] == [4, "nope-1", "NotImplemented"]
@@ -156,8 +154,6 @@ def test_counters_moved_by_exactly_what_one_charging_session_did(redis_env):
                 timeout=60,
             )
             assert reset.json()["status"] == "Accepted", reset.text
-        finally:
-            charger.close()
 
         worker = start_celery_worker(server)
         try:

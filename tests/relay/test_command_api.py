@@ -4,15 +4,11 @@ refuses before anything is sent, what it records, and how it answers."""
 from __future__ import annotations
 
 import json
-from functools import partial
 
 import pytest
 
-from domain import passwords
 from domain.models import Command, Role
-from domain.services import users as user_service
 from domain.services.chargers import create_charger
-from web.auth import issue_tokens
 from web.extensions import database
 from web.relay import EventType, relay
 from web.relay.events import event
@@ -21,29 +17,20 @@ RESET = {"type": "Soft"}
 
 
 @pytest.fixture
-def headers(app, monkeypatch):
-    """role -> Authorization header, for a user per role; charger CP-1 exists."""
-    monkeypatch.setattr(
-        user_service, "hash_secret", partial(passwords.hash_secret, iterations=1_000)
-    )
-    tokens = {}
-    with app.app_context(), database(app).unit_of_work() as session:
+def charger(app):
+    with database(app).unit_of_work() as session:
         create_charger(session, "CP-1", connector_ids=(1,))
-        for role in Role:
-            user = user_service.ensure_user(session, f"{role}-user", "password", role)
-            tokens[role] = {"Authorization": f"Bearer {issue_tokens(user)[0]}"}
-    return tokens
 
 
 @pytest.fixture
-def send(client, headers):
+def send(client, auth, charger):
     def post(action, body=None, role=Role.OPERATOR, extra=None, charger="CP-1", **params):
         data = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
         return client.post(
             f"/api/chargers/{charger}/commands/{action}",
             data=data,
             content_type="application/json",
-            headers={**headers[role], **(extra or {})},
+            headers={**auth(role), **(extra or {})},
             query_string=params,
         )
 
@@ -94,7 +81,7 @@ def test_command_to_an_unconnected_charger_ends_offline(app, send):
     assert reply.status_code == 200
     body = reply.json
     assert (body["status"], body["final"], body["charger"]) == ("Offline", True, "CP-1")
-    assert body["requested_by"] == "operator-user" and body["payload"] == RESET
+    assert body["requested_by"] == "operator" and body["payload"] == RESET
     assert reply.headers["Location"] == f"/api/commands/{body['id']}"
 
 
@@ -138,10 +125,10 @@ def test_same_idempotency_key_returns_the_same_command(app, send):
     assert send("Reset", RESET, extra={"Idempotency-Key": "has space"}).status_code == 422
 
 
-def test_commands_are_listed_newest_first_and_shown_one_by_one(client, headers, send):
+def test_commands_are_listed_newest_first_and_shown_one_by_one(client, auth, send):
     first = send("Reset", RESET).json
     second = send("ClearCache").json
-    viewer = headers[Role.VIEWER]
+    viewer = auth(Role.VIEWER)
 
     listed = client.get("/api/commands/", headers=viewer)
     assert [c["id"] for c in listed.json] == [second["id"], first["id"]]
@@ -154,7 +141,7 @@ def test_commands_are_listed_newest_first_and_shown_one_by_one(client, headers, 
     assert client.get("/api/commands/bad%00id", headers=viewer).status_code == 404
 
 
-def test_send_command_remote_start_goes_through_the_relay(client, headers):
+def test_send_command_remote_start_goes_through_the_relay(client, auth, charger):
     url = "/api/chargers/CP-1/send-command/"
     body = {
         "command": {
@@ -162,21 +149,21 @@ def test_send_command_remote_start_goes_through_the_relay(client, headers):
             "req_data": {"connectorId": 1, "idTag": "TAG", "meterStart": 10},
         }
     }
-    reply = client.post(url, json=body, headers=headers[Role.OPERATOR])
+    reply = client.post(url, json=body, headers=auth(Role.OPERATOR))
 
     assert reply.status_code == 200
     assert reply.json["status"] == "Offline" and reply.json["command_id"]
     missing = {"command": {"action": "StopRemoteTransaction", "req_data": {}}}
-    refused = client.post(url, json=missing, headers=headers[Role.OPERATOR])
+    refused = client.post(url, json=missing, headers=auth(Role.OPERATOR))
     assert refused.status_code == 400
     assert refused.json["errors"]["req_data"][0]["message"] == (
         "'transactionId' is a required property"
     )
 
 
-def test_event_stream_takes_the_token_from_the_query_and_streams_events(app, client, headers):
+def test_event_stream_takes_the_token_from_the_query_and_streams_events(app, client, auth, charger):
     assert client.get("/api/events").status_code == 401
-    token = headers[Role.VIEWER]["Authorization"].split()[1]
+    token = auth(Role.VIEWER)["Authorization"].split()[1]
     reply = client.get(f"/api/events?access_token={token}&charger=CP-1", buffered=False)
     assert reply.status_code == 200 and reply.mimetype == "text/event-stream"
     chunks = iter(reply.response)
@@ -192,8 +179,8 @@ def test_event_stream_takes_the_token_from_the_query_and_streams_events(app, cli
     assert (data["charger_id"], data["status"]) == ("CP-1", "Connected")
 
 
-def test_event_stream_of_zero_seconds_subscribes_and_ends(client, headers):
-    reply = client.get("/api/events?max_seconds=0", headers=headers[Role.VIEWER])
+def test_event_stream_of_zero_seconds_subscribes_and_ends(client, auth):
+    reply = client.get("/api/events?max_seconds=0", headers=auth(Role.VIEWER))
 
     assert reply.status_code == 200
     assert reply.get_data(as_text=True) == "retry: 2000\n: subscribed\n\n"

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from domain.db import Database
 from domain.models import OcppMessage, Role
 from domain.services.users import ensure_user
+from tests.charger import LiveCharger
 from tests.live_server import LiveServer
 from tests.ocpp_client import eventually, register_charger
-from tests.relay.charger import LiveCharger
 from tests.relay.conftest import NODE_ENV, OPERATOR, Api
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import pytest
 import requests
 from ocpp.v16 import call
 
+from tests.charger import LiveCharger
 from tests.ocpp_client import register_charger
-from tests.relay.charger import LiveCharger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

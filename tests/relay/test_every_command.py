@@ -23,8 +23,8 @@ from domain.models import (
 )
 from domain.services.command_actions import COMMAND_ACTIONS
 from domain.services.commands import get_command
+from tests.charger import ANSWERS, CERTIFICATE_HASH, LiveCharger
 from tests.ocpp_client import register_charger
-from tests.relay.charger import ANSWERS, CERTIFICATE_HASH, LiveCharger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

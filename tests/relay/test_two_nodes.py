@@ -12,8 +12,8 @@ from sqlalchemy import select
 from adapters.presence import presence_key
 from domain.models import Direction, OcppMessage
 from domain.services.commands import get_command
+from tests.charger import SILENT, Delayed, LiveCharger
 from tests.ocpp_client import eventually, register_charger
-from tests.relay.charger import SILENT, Delayed, LiveCharger
 from tests.relay.conftest import relay_node
 from web.relay.redis_transport import node_channel
 

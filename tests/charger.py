@@ -1,5 +1,6 @@
-"""A live test charger for the relay: the `ocpp` package's ChargePoint over `websockets`,
-running in a thread of its own so synchronous tests can drive the REST API meanwhile.
+"""The live test charger every socket test shares: the `ocpp` package's ChargePoint over
+`websockets`, running in a thread of its own so synchronous tests (the REST API, a browser)
+can drive it step by step.
 
 It answers every central-system command with a valid answer (ANSWERS), or as a test sets in
 `answers[action]`: another call_result, an OCPPError to answer with a CALLERROR, SILENT to
@@ -19,7 +20,9 @@ from typing import Any
 from ocpp.messages import Call, unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Reason
 
+from domain.clock import to_wire, utcnow
 from domain.services.command_actions import COMMAND_ACTIONS
 from tests.ocpp_client import ANSWER_TIMEOUT, raw_socket
 
@@ -124,11 +127,13 @@ for _action in COMMAND_ACTIONS:
 
 
 class LiveCharger:
-    """An AnsweringCharger connected to `url` and booted, on an event loop in a thread."""
+    """An AnsweringCharger connected to `url` (and booted unless `boot=False`), on an event
+    loop in a thread; its methods send the charger-initiated messages tests need."""
 
-    def __init__(self, url: str, name: str):
+    def __init__(self, url: str, name: str, *, boot: bool = True):
         self.url = url
         self.name = name
+        self._boot = boot
         self.cp: AnsweringCharger | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -139,9 +144,8 @@ class LiveCharger:
         ready: Future = Future()
         self._run_socket = asyncio.run_coroutine_threadsafe(self._socket(ready), self._loop)
         ready.result(ANSWER_TIMEOUT)
-        self.call(
-            call.BootNotification(charge_point_vendor="Voltline", charge_point_model="RelayTest")
-        )
+        if self._boot:
+            self.boot(model="RelayTest")
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -156,6 +160,56 @@ class LiveCharger:
     def call(self, payload):
         """Send a charger-initiated CALL and return its answer."""
         return self._in_loop(self.cp.call(payload, suppress=False))
+
+    def boot(self, model: str = "Test", firmware_version: str | None = None):
+        return self.call(
+            call.BootNotification(
+                charge_point_model=model,
+                charge_point_vendor="Voltline",
+                firmware_version=firmware_version,
+            )
+        )
+
+    def status(self, connector_id: int, status: ChargePointStatus):
+        return self.call(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=ChargePointErrorCode.no_error,
+                status=status,
+                timestamp=to_wire(utcnow()),
+            )
+        )
+
+    def start(self, connector_id: int, id_tag: str, meter_start: int):
+        return self.call(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                timestamp=to_wire(utcnow()),
+            )
+        )
+
+    def stop(self, transaction_id: int, meter_stop: int, id_tag: str | None = None):
+        return self.call(
+            call.StopTransaction(
+                meter_stop=meter_stop,
+                timestamp=to_wire(utcnow()),
+                transaction_id=transaction_id,
+                reason=Reason.local,
+                id_tag=id_tag,
+            )
+        )
+
+    def meter(self, connector_id: int, transaction_id: int, wh: int):
+        sample = {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
+        return self.call(
+            call.MeterValues(
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                meter_value=[{"timestamp": to_wire(utcnow()), "sampledValue": [sample]}],
+            )
+        )
 
     def disconnect(self) -> None:
         if self._closed is not None and not self._run_socket.done():
