@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 import pytest
+import redis
 
 from domain import schema
 from domain.db import Database
@@ -142,3 +144,22 @@ def auth(tokens):
         return {"Authorization": f"Bearer {tokens[role][0]}"}
 
     return header
+
+
+@pytest.fixture
+def celery_prefix(redis_url):
+    """A broker key prefix used by this test only; its keys are deleted afterwards."""
+    prefix = f"voltline-test-{uuid.uuid4().hex[:10]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def broker_settings(tmp_path, postgres_url, redis_url, celery_prefix):
+    return make_settings(
+        tmp_path, database_url=postgres_url, redis_url=redis_url, celery_key_prefix=celery_prefix
+    )
