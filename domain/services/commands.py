@@ -58,21 +58,10 @@ def create_command(
     if queue_ttl is not None and queue_ttl <= 0:
         raise InvalidInput("queue_ttl must be a positive number of seconds")
     scoped_key = None if idempotency_key is None else f"{requested_by or ''}:{idempotency_key}"
-    charger = get_charger(session, charger_name)
-    if charger.registration_status == RegistrationStatus.REJECTED:
-        # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
-        # BootNotification it rejected.
-        raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
-    if scoped_key is not None:
-        existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
-        if existing is not None:
-            if (existing.charger_id, existing.action, existing.payload) != (
-                charger.id,
-                action,
-                payload,
-            ):
-                raise Conflict("Idempotency-Key was already used for a different command")
-            return existing, False
+    charger = _commandable_charger(session, charger_name)
+    existing = _earlier_command(session, scoped_key, charger, action, payload)
+    if existing is not None:
+        return existing, False
     now = now or utcnow()
     command = Command(
         id=new_uuid(),
@@ -88,6 +77,33 @@ def create_command(
     session.add(command)
     session.flush()
     return command, True
+
+
+def _commandable_charger(session: Session, charger_name: str) -> Charger:
+    """The charger, unless it is unknown (NotFound) or Rejected (Conflict)."""
+    charger = get_charger(session, charger_name)
+    if charger.registration_status == RegistrationStatus.REJECTED:
+        # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
+        # BootNotification it rejected.
+        raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
+    return charger
+
+
+def _earlier_command(
+    session: Session, scoped_key: str | None, charger: Charger, action: str, payload: Any
+) -> Command | None:
+    """The command recorded before under this idempotency key; Conflict when that one was
+    a different command."""
+    if scoped_key is None:
+        return None
+    existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
+    if existing is not None and (existing.charger_id, existing.action, existing.payload) != (
+        charger.id,
+        action,
+        payload,
+    ):
+        raise Conflict("Idempotency-Key was already used for a different command")
+    return existing
 
 
 def get_command(session: Session, command_id: str) -> Command:
