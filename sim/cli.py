@@ -7,8 +7,10 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 
 from sim.fleet import Fleet, FleetOptions, fleet_ids
+from sim.hints import missing_setup
 from sim.options import ChargerOptions
 
 
@@ -31,7 +33,11 @@ def _fleet_arguments(parser: argparse.ArgumentParser) -> None:
         help="central system URL; the charger id is appended",
     )
     parser.add_argument("-n", "--count", type=int, default=1, help="number of chargers")
-    parser.add_argument("--id-prefix", default="sim-", help="charger ids are <prefix><index>")
+    parser.add_argument(
+        "--id-prefix",
+        default="charger_",
+        help="charger ids are <prefix><index> (default: the seed chargers charger_1..3)",
+    )
     parser.add_argument("--first-index", type=int, default=1, help="index of the first charger")
     parser.add_argument(
         "--id",
@@ -56,13 +62,13 @@ def _session_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--session-rate",
         type=float,
-        default=0.0,
+        default=0.2,
         help="new local sessions per second across the fleet (0 = none)",
     )
     parser.add_argument(
         "--session-duration",
         type=float,
-        default=120.0,
+        default=20.0,
         help="seconds a session charges before the driver stops it",
     )
     parser.add_argument(
@@ -141,5 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"elapsed_s": round(elapsed, 2), **stats.as_dict()}, indent=2))
     else:
         print("\n".join(stats.summary_lines(elapsed)))
+    for hint in missing_setup(stats, fleet.options.id_tags):
+        print(f"missing: {hint}", file=sys.stderr)
     failed = sum(stats.call_errors.values()) + sum(stats.timeouts.values())
     return 1 if failed or not stats.registrations.get("Accepted") else 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from functools import partial
+
 import pytest
+import redis
 
 from domain import schema
 from domain.db import Database
@@ -10,6 +14,9 @@ from domain.settings import Settings
 from tests.services import create_postgres_database, drop_postgres_database, require_redis
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+# Every role's test user is named after its role and has this password.
+PASSWORD = "correct-horse-battery"
+FAST_HASH_ITERATIONS = 1_000
 
 
 def make_settings(tmp_path, **overrides) -> Settings:
@@ -92,3 +99,67 @@ def live_db(live_server):
     database = Database(live_server.database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch):
+    """Real PBKDF2, fewer rounds: the hash records its own rounds, so login still verifies."""
+    from domain import passwords
+    from domain.services import users as user_service
+
+    monkeypatch.setattr(
+        user_service, "hash_secret", partial(passwords.hash_secret, iterations=FAST_HASH_ITERATIONS)
+    )
+
+
+@pytest.fixture
+def role_users(app, fast_password_hashing):
+    """One user per role, named after it (`admin`, `operator`, `viewer`), password PASSWORD."""
+    from domain.models import Role
+    from domain.services.users import ensure_user
+    from web.extensions import database
+
+    with database(app).unit_of_work() as session:
+        for role in Role:
+            ensure_user(session, role.value, PASSWORD, role)
+
+
+@pytest.fixture
+def tokens(app, role_users) -> dict[str, tuple[str, str]]:
+    """role -> (access, refresh) for the users named after their roles."""
+    from domain.models import Role
+    from domain.services.users import get_user
+    from web.auth import issue_tokens
+    from web.extensions import database
+
+    with app.app_context(), database(app).unit_of_work() as session:
+        return {role.value: issue_tokens(get_user(session, role.value)) for role in Role}
+
+
+@pytest.fixture
+def auth(tokens):
+    """auth("viewer") -> the Authorization header of that role's access token."""
+
+    def header(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[role][0]}"}
+
+    return header
+
+
+@pytest.fixture
+def celery_prefix(redis_url):
+    """A broker key prefix used by this test only; its keys are deleted afterwards."""
+    prefix = f"voltline-test-{uuid.uuid4().hex[:10]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def broker_settings(tmp_path, postgres_url, redis_url, celery_prefix):
+    return make_settings(
+        tmp_path, database_url=postgres_url, redis_url=redis_url, celery_key_prefix=celery_prefix
+    )

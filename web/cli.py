@@ -8,6 +8,7 @@ from flask import Flask
 from domain import schema
 from domain.models import Role, User
 from domain.services.chargers import create_seed_chargers
+from domain.services.id_tags import DEMO_ID_TAG, ensure_demo_id_tag
 from domain.services.users import provision_user, seed_admin
 from web.auth import issue_tokens
 from web.extensions import database, settings
@@ -27,10 +28,18 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-chargers")
     def create_chargers() -> None:
-        """Create charger_1..3 (Tagmo3, Zayed, Shrouk) with connector_1 and connector_2."""
+        """Create charger_1..3 (Tagmo3, Zayed, Shrouk) with connector_1 and connector_2, and,
+        on the embedded default only, the simulator's Accepted demo idTag (a well-known tag
+        that charges for free has no place on a production network)."""
+        demo = settings().embedded_default
         with database().unit_of_work() as session:
             created = create_seed_chargers(session)
+            demo_tag = ensure_demo_id_tag(session) if demo else False
         click.echo(f"created: {', '.join(created)}" if created else "seed chargers already exist")
+        if demo_tag:
+            click.echo(f"created the demo idTag {DEMO_ID_TAG} (the simulator's default)")
+        elif not demo:
+            click.echo(f"no demo idTag {DEMO_ID_TAG} outside the embedded default")
 
     @app.cli.command("create-user")
     @click.option("--username", default="admin", show_default=True)

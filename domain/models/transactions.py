@@ -39,7 +39,7 @@ class Transaction(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
-    id_tag: Mapped[str] = mapped_column(String(20))
+    id_tag: Mapped[str] = mapped_column(String(36))
     start_time: Mapped[datetime]
     end_time: Mapped[datetime | None]
     meter_start: Mapped[int] = mapped_column(BigInteger)
@@ -48,7 +48,7 @@ class Transaction(Base):
     status: Mapped[str] = mapped_column(String(16), default=TransactionStatus.ACTIVE)
     type: Mapped[str] = mapped_column(String(16), default=TransactionType.CHARGER)
     stop_reason: Mapped[str | None] = mapped_column(String(32))
-    stop_id_tag: Mapped[str | None] = mapped_column(String(20))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(36))
     reservation_id: Mapped[int | None]
     anomaly: Mapped[str | None] = mapped_column(String(255))
     finalized_at: Mapped[datetime | None]

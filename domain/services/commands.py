@@ -74,26 +74,10 @@ def create_command(
     if _is_profile_change(action, payload):
         security_profile(payload.get("value"))
     stored_payload = authorization_keys.redact(action, payload)
-    charger = get_charger(session, charger_name)
-    if charger.registration_status == RegistrationStatus.REJECTED:
-        # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
-        # BootNotification it rejected.
-        raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
-    if charger.registration_status == RegistrationStatus.PENDING and action in NOT_WHILE_PENDING:
-        raise Conflict(
-            f"charger {charger_name!r} is Pending: OCPP 1.6 section 4.2 allows no {action} "
-            "until its registration is Accepted"
-        )
-    if scoped_key is not None:
-        existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
-        if existing is not None:
-            if (existing.charger_id, existing.action, existing.payload) != (
-                charger.id,
-                action,
-                stored_payload,
-            ):
-                raise Conflict("Idempotency-Key was already used for a different command")
-            return existing, False
+    charger = _commandable_charger(session, charger_name, action)
+    existing = _earlier_command(session, scoped_key, charger, action, stored_payload)
+    if existing is not None:
+        return existing, False
     now = now or utcnow()
     command = Command(
         id=new_uuid(),
@@ -111,6 +95,39 @@ def create_command(
     session.add(command)
     session.flush()
     return command, True
+
+
+def _commandable_charger(session: Session, charger_name: str, action: str) -> Charger:
+    """The charger, unless it is unknown (NotFound), Rejected, or Pending for a remote
+    start/stop (Conflict)."""
+    charger = get_charger(session, charger_name)
+    if charger.registration_status == RegistrationStatus.REJECTED:
+        # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
+        # BootNotification it rejected.
+        raise Conflict(f"charger {charger_name!r} is Rejected: it may not be sent commands")
+    if charger.registration_status == RegistrationStatus.PENDING and action in NOT_WHILE_PENDING:
+        raise Conflict(
+            f"charger {charger_name!r} is Pending: OCPP 1.6 section 4.2 allows no {action} "
+            "until its registration is Accepted"
+        )
+    return charger
+
+
+def _earlier_command(
+    session: Session, scoped_key: str | None, charger: Charger, action: str, payload: Any
+) -> Command | None:
+    """The command recorded before under this idempotency key; Conflict when that one was
+    a different command."""
+    if scoped_key is None:
+        return None
+    existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
+    if existing is not None and (existing.charger_id, existing.action, existing.payload) != (
+        charger.id,
+        action,
+        payload,
+    ):
+        raise Conflict("Idempotency-Key was already used for a different command")
+    return existing
 
 
 def get_command(session: Session, command_id: str) -> Command:

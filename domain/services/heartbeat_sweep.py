@@ -46,34 +46,45 @@ def sweep_heartbeats(
             continue
         if holds_socket(charger.name):
             continue
-        changed = session.execute(
-            update(Charger)
-            .where(
-                Charger.id == charger.id,
-                Charger.status == ChargerStatus.CONNECTED,
-                _silent_since(now - allowed),
-            )
-            .values(status=ChargerStatus.DISCONNECTED)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not changed:
-            continue
-        silence = (
-            "never heard from"
-            if last_seen is None
-            else f"silent since {last_seen:%Y-%m-%dT%H:%M:%SZ}"
-        )
-        mark_disconnected(
-            session,
-            charger,
-            now,
-            f"heartbeat sweep: {silence}, limit {allowed.total_seconds():.0f} s",
-        )
-        # No node holds its socket any more: for its health, a dropped connection.
-        session.add(SocketEvent(charger_id=charger.id, kind=SocketEventKind.DROPPED, at=now))
-        disconnected.append(charger.name)
+        if _disconnect_if_still_silent(session, charger, last_seen, allowed, now):
+            disconnected.append(charger.name)
     session.flush()
     return disconnected
+
+
+def _disconnect_if_still_silent(
+    session: Session,
+    charger: Charger,
+    last_seen: datetime | None,
+    allowed: timedelta,
+    now: datetime,
+) -> bool:
+    """Mark the charger Disconnected with its StatusLog row, unless it is no longer Connected
+    or spoke meanwhile (another sweep or a heartbeat won); True when this sweep marked it."""
+    changed = session.execute(
+        update(Charger)
+        .where(
+            Charger.id == charger.id,
+            Charger.status == ChargerStatus.CONNECTED,
+            _silent_since(now - allowed),
+        )
+        .values(status=ChargerStatus.DISCONNECTED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        return False
+    silence = (
+        "never heard from" if last_seen is None else f"silent since {last_seen:%Y-%m-%dT%H:%M:%SZ}"
+    )
+    mark_disconnected(
+        session,
+        charger,
+        now,
+        f"heartbeat sweep: {silence}, limit {allowed.total_seconds():.0f} s",
+    )
+    # No node holds its socket any more: for its health, a dropped connection.
+    session.add(SocketEvent(charger_id=charger.id, kind=SocketEventKind.DROPPED, at=now))
+    return True
 
 
 def _silent_since(limit: datetime):

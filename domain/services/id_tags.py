@@ -14,6 +14,17 @@ from domain.models import IdTag, IdTagStatus
 from domain.services.authorize import find_id_tag
 
 EDITABLE = frozenset({"status", "parent_id_tag", "expiry_date"})
+# The idTag the charger simulator presents by default (`python -m sim --id-tag`).
+DEMO_ID_TAG = "SIMTAG01"
+
+
+def ensure_demo_id_tag(session: Session) -> bool:
+    """Add the Accepted demo idTag DEMO_ID_TAG where it is missing (flushed); True when it
+    was added."""
+    if find_id_tag(session, DEMO_ID_TAG) is not None:
+        return False
+    create_id_tag(session, DEMO_ID_TAG)
+    return True
 
 
 def get_id_tag(session: Session, id_tag: str) -> IdTag:
