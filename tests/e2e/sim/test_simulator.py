@@ -25,6 +25,7 @@ from domain.clock import to_wire, utcnow
 from domain.db import Database
 from domain.models import Charger, MeterValue, StatusLog, Transaction, TransactionStatus
 from domain.services.chargers import set_authorization_key
+from domain.services.id_tags import ensure_demo_id_tag
 from domain.settings import PROJECT_ROOT
 from sim.charger import SimulatedCharger
 from sim.options import ChargerOptions
@@ -225,6 +226,8 @@ def live():
         database = Database(server.database_url)
         with database.unit_of_work() as session:
             set_authorization_key(session, "charger_2", "sim-key-0123456789")
+            # Outside the embedded default the operator adds the tag the simulator uses.
+            ensure_demo_id_tag(session)
         yield server, database
         database.dispose()
 

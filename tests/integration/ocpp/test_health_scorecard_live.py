@@ -104,9 +104,12 @@ def test_misbehaving_charger_has_each_fault_deducted_and_ranks_below_one_that_be
     flaky = register_charger(live_db, "health-flaky")
     good = register_charger(live_db, "health-good")
     run(misbehave(live_server, flaky))
+    # CALLERRORs are written behind (within a second): wait for them too.
     card = eventually(
         lambda: (
-            (found := scorecard(live_server, viewer, flaky))["connections"]["replaced"] and found
+            (found := scorecard(live_server, viewer, flaky))["connections"]["replaced"]
+            and sum(found["protocol_errors"]["by_code"].values()) >= 2
+            and found
         )
     )
 
