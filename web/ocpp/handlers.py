@@ -97,7 +97,8 @@ class CallHandler:
             return self._refuse(name, call, error, started)
         if self.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
             self.bookkeeping.log_frames(_exchange_rows(name, call, conf, context.now))
-        log.debug("ocpp call answered", extra=_fields(name, call, "conf", started))
+        if log.isEnabledFor(logging.DEBUG):  # per frame: not even its fields otherwise
+            log.debug("ocpp call answered", extra=_fields(name, call, "conf", started))
         took = time.perf_counter() - started
         self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
         metrics.record_ocpp_message(call.action, metrics.CALLRESULT, took)
