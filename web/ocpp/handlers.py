@@ -138,7 +138,8 @@ class CallHandler:
             return self._refuse(name, call, Refused(error, failure), started, source)
         if context.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
             context.bookkeeping.log_frames(_exchange_rows(name, call, conf, source, context.now))
-        log.debug("ocpp call answered", extra=_fields(name, call, "conf", started, source))
+        if log.isEnabledFor(logging.DEBUG):  # per frame: not even its fields otherwise
+            log.debug("ocpp call answered", extra=_fields(name, call, "conf", started, source))
         took = _since(started)
         self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
         answered = CallAnswered(name, call.action, metrics.CALLRESULT, took)
