@@ -156,6 +156,10 @@ def _next_group(waiting: queue.Queue, max_items: int, max_wait: float) -> tuple[
 
 def _commit_group(database: Database, group: list[_Item]) -> None:
     """Run each item in its own savepoint, commit once, wake every submitter."""
+    # Whatever stops the group before its commit (even a greenlet being killed) fails
+    # every item not failed already: no submitter is woken with a result never committed.
+    not_committed: BaseException = RuntimeError("the group commit was interrupted")
+    committed = False
     try:
         with database.unit_of_work() as session:
             for item in group:
@@ -167,11 +171,12 @@ def _commit_group(database: Database, group: list[_Item]) -> None:
                     take_recorded_events(session)  # rolled back: none of them happened
                 else:
                     item.events = take_recorded_events(session)
+        committed = True
     except Exception as failure:  # noqa: BLE001 - the commit's: every submitter hears it
         log.warning("group commit failed", extra={"items": len(group)}, exc_info=True)
-        for item in group:
-            if item.error is None:
-                item.error, item.events = failure, []
+        not_committed = failure
     finally:
         for item in group:
+            if not committed and item.error is None:
+                item.error, item.events = not_committed, []
             item.done.set()

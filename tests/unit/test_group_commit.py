@@ -144,3 +144,18 @@ def test_group_commit_is_chosen_on_postgresql_and_one_transaction_each_on_sqlite
         assert on_sqlite.submit(creating("solo"))[1] == ["solo created"]
     finally:
         on_postgres.close()
+
+
+class Interrupted(BaseException):
+    """Like a greenlet being killed: not an Exception, so no savepoint catches it."""
+
+
+def test_a_group_stopped_before_its_commit_answers_no_submitter_with_a_result(
+    pg, group_of_three
+):
+    def interrupted(session):
+        raise Interrupted
+
+    outcomes = submit_together(group_of_three, [creating("i1"), interrupted, creating("i2")])
+    assert all(isinstance(outcome, BaseException) for outcome in outcomes)
+    assert stored_names(pg) == set()
