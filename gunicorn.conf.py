@@ -46,8 +46,18 @@ def child_exit(server, worker):
     worker_exited(_settings, worker.pid)
 
 
+def worker_int(worker):
+    # Quick shutdown (SIGINT/SIGQUIT): write what is held here, not in worker_exit, which
+    # runs while a second quit signal's sys.exit() (0.1 s after it) can cut a flush short.
+    _close_ocpp(worker)
+
+
 def worker_exit(server, worker):
     # Graceful shutdown: the bookkeeping written behind (<= 1 s of it) is written now.
+    _close_ocpp(worker)
+
+
+def _close_ocpp(worker):
     from web.ocpp import close_ocpp
 
     close_ocpp(worker.wsgi)

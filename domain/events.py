@@ -103,6 +103,12 @@ def recorded_events(session: Session) -> list[Event]:
     return list(session.info.get(_EVENTS, ()))
 
 
+def take_recorded_events(session: Session) -> list[Event]:
+    """The events noted on this session since the last take, which the session forgets
+    (one item's events when several units of work share a session: domain/group_commit)."""
+    return session.info.pop(_EVENTS, [])
+
+
 class EventBus:
     """Hands each published event to the subscribers of its type, in subscription order."""
 

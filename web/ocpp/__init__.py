@@ -33,5 +33,8 @@ def ocpp_node(app: Flask | None = None) -> OcppNode:
 
 
 def close_ocpp(app: Flask) -> None:
-    """Graceful shutdown of this node's sockets' side: write what its write-behind holds."""
-    ocpp_node(app).bookkeeping.close()
+    """Graceful shutdown of this node's sockets' side: commit the units of work waiting for
+    a group commit, then write what its write-behind holds."""
+    node = ocpp_node(app)
+    node.handler.committer.close()
+    node.bookkeeping.close()

@@ -27,7 +27,8 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.errors import ChargerNotRegistered
-from domain.events import CallAnswered, CallConfSent, EventBus, recorded_events
+from domain.events import CallAnswered, CallConfSent, EventBus
+from domain.group_commit import Committer, UnitOfWorkCommitter
 from domain.models import Direction
 from domain.services.certificates import CertificateAuthority
 from domain.services.charger_calls import (
@@ -79,8 +80,11 @@ class CallHandler:
         events: EventBus,
         clock: Callable[[], datetime] = utcnow,
         bookkeeping: Bookkeeping | None = None,
+        committer: Committer | None = None,
     ):
         self.database = database
+        # Commits each CALL's unit of work before its `.conf` (group commit on PostgreSQL).
+        self.committer = committer or UnitOfWorkCommitter(database)
         # Where bookkeeping the charger will not resend goes (written behind); None writes
         # it inline, in each exchange's unit of work.
         self.bookkeeping = bookkeeping
@@ -125,9 +129,9 @@ class CallHandler:
                 # All of it is written behind: no unit of work to open and commit.
                 conf, events = self._answer_in(None, name, call, context, source), []
             else:
-                with self.database.unit_of_work() as session:
-                    conf = self._answer_in(session, name, call, context, source)
-                    events = recorded_events(session)
+                conf, events = self.committer.submit(
+                    partial(self._answer_in, name=name, call=call, context=context, source=source)
+                )
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:

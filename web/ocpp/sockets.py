@@ -15,6 +15,7 @@ from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
 from domain.events import ChargerConnected, ChargerDisconnected, EventBus
+from domain.group_commit import committer_for
 from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
 from domain.services.message_log_partitions import ensure_message_log_partitions
@@ -53,6 +54,7 @@ class OcppNode:
             BootStormGuard(settings.boot_rate_per_second / settings.web_workers),
             events,
             bookkeeping=self.bookkeeping,
+            committer=committer_for(database),
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None

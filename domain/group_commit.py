@@ -1,0 +1,182 @@
+"""Group commit: many chargers' durable units of work in one transaction and one commit.
+
+What a charger expects us to keep (StartTransaction, StopTransaction, MeterValues,
+StatusNotification, ...) is committed before its `.conf`; one transaction per message is a
+BEGIN, a COMMIT and a WAL flush each. A worker's `GroupCommitter` takes the units of work its
+sockets submit, runs each inside a SAVEPOINT of one shared transaction, commits once for the
+group and wakes each submitter with its own result:
+
+- a group is what is waiting when the committer is free, topped up for at most `max_wait`
+  seconds after its first item arrived, and never more than `max_items`;
+- an item that raises rolls back its savepoint only and raises to its submitter only;
+- a failed commit raises to every submitter of the group (nothing of it is kept);
+- the events an item recorded (`record_event`) are handed to its submitter only after the
+  commit, so nothing is published for what was rolled back.
+
+Threading primitives only: under gevent's monkey patching the committer is a greenlet and a
+submitter's wait yields to the other sockets; in tests and embedded it is a thread. Needs a
+database with working SAVEPOINTs (PostgreSQL; pysqlite's transaction handling is not).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from domain.db import Database
+from domain.events import Event, take_recorded_events
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_ITEMS = 64  # units of work per commit
+MAX_WAIT = 0.002  # seconds a group waits for company after its first item arrived
+
+_STOP = object()
+
+
+@dataclass(eq=False)
+class _Item(Generic[T]):
+    work: Callable[[Session], T]
+    arrived: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    events: list[Event] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class Committer(Protocol):
+    """Runs a unit of work and returns once it is committed."""
+
+    def submit(self, work: Callable[[Session], T]) -> tuple[T, list[Event]]:
+        """`work(session)`'s result and the events it recorded, once committed."""
+
+    def close(self) -> None:
+        """Commit what is waiting and stop."""
+
+
+class UnitOfWorkCommitter:
+    """A `Committer` giving each unit of work its own transaction (SQLite, the default)."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    def submit(self, work: Callable[[Session], T]) -> tuple[T, list[Event]]:
+        with self.database.unit_of_work() as session:
+            result = work(session)
+            events = take_recorded_events(session)
+        return result, events
+
+    def close(self) -> None:
+        return None
+
+
+def committer_for(database: Database) -> Committer:
+    """Group commit where SAVEPOINTs work (PostgreSQL), else one transaction per unit."""
+    if database.engine.dialect.name == "postgresql":
+        return GroupCommitter(database)
+    return UnitOfWorkCommitter(database)
+
+
+class GroupCommitter:
+    """The `Committer` of a worker on PostgreSQL: `submit(work)` runs `work(session)` in
+    the next committed group."""
+
+    def __init__(self, database: Database, max_items: int = MAX_ITEMS, max_wait: float = MAX_WAIT):
+        if max_items < 1 or max_wait < 0:
+            raise ValueError("max_items must be >= 1 and max_wait >= 0")
+        self._waiting: queue.Queue = queue.Queue()
+        threading.Thread(
+            target=_commit_groups,
+            args=(database, self._waiting, max_items, max_wait),
+            name="group-commit",
+            daemon=True,
+        ).start()
+        # The committer holds no reference to this object: dropping it stops the committer.
+        self._closer = weakref.finalize(self, self._waiting.put, _STOP)
+
+    def submit(self, work: Callable[[Session], T]) -> tuple[T, list[Event]]:
+        """`work(session)`'s result and the events it recorded, once the group holding its
+        writes has committed. Raises what `work` raised (only its savepoint rolled back) or
+        the group's commit failure (nothing of the group kept); blocks only the caller."""
+        item = _Item(work)
+        self._waiting.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result, item.events
+
+    def close(self) -> None:
+        """Stop the committer once what is already waiting is committed (idempotent)."""
+        self._closer()
+
+
+def _commit_groups(
+    database: Database, waiting: queue.Queue, max_items: int, max_wait: float
+) -> None:
+    while True:
+        group, stop = _next_group(waiting, max_items, max_wait)
+        if group:
+            _commit_group(database, group)
+        if stop:
+            return
+
+
+def _next_group(waiting: queue.Queue, max_items: int, max_wait: float) -> tuple[list, bool]:
+    first = waiting.get()
+    if first is _STOP:
+        return [], True
+    group = [first]
+    deadline = first.arrived + max_wait
+    while len(group) < max_items:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                item = waiting.get(timeout=remaining)
+            except queue.Empty:
+                break
+        if item is _STOP:
+            return group, True
+        group.append(item)
+    return group, False
+
+
+def _commit_group(database: Database, group: list[_Item]) -> None:
+    """Run each item in its own savepoint, commit once, wake every submitter."""
+    # Whatever stops the group before its commit (even a greenlet being killed) fails
+    # every item not failed already: no submitter is woken with a result never committed.
+    not_committed: BaseException = RuntimeError("the group commit was interrupted")
+    committed = False
+    try:
+        with database.unit_of_work() as session:
+            for item in group:
+                try:
+                    with session.begin_nested():
+                        item.result = item.work(session)
+                except Exception as failure:  # noqa: BLE001 - the item's, raised to its submitter
+                    item.error = failure
+                    take_recorded_events(session)  # rolled back: none of them happened
+                else:
+                    item.events = take_recorded_events(session)
+        committed = True
+    except Exception as failure:  # noqa: BLE001 - the commit's: every submitter hears it
+        log.warning("group commit failed", extra={"items": len(group)}, exc_info=True)
+        not_committed = failure
+    finally:
+        for item in group:
+            if not committed and item.error is None:
+                item.error, item.events = not_committed, []
+            item.done.set()

@@ -1,0 +1,159 @@
+"""Group commit on a real PostgreSQL: one transaction per group, each item in its own
+savepoint, each submitter answered with its own result only after the commit."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from domain.events import record_event
+from domain.group_commit import GroupCommitter, UnitOfWorkCommitter, committer_for
+from domain.models import Charger
+from domain.services.chargers import create_charger
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(pg_db):
+    return pg_db
+
+
+def grouped(pg, size):
+    """A committer whose groups close when `size` items are waiting (no deadline in reach)."""
+    committer = GroupCommitter(pg, max_items=size, max_wait=60.0)
+    yield committer
+    committer.close()
+
+
+@pytest.fixture
+def group_of_three(pg):
+    yield from grouped(pg, 3)
+
+
+def submit_together(committer, works):
+    """Submit every work from its own thread; each one's result or the exception it got."""
+
+    def outcome(work):
+        try:
+            return committer.submit(work)
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            return error
+
+    with ThreadPoolExecutor(len(works)) as pool:
+        return list(pool.map(outcome, works))
+
+
+def stored_names(pg):
+    with pg.unit_of_work() as session:
+        return set(session.scalars(select(Charger.name)))
+
+
+def creating(name, fail=False):
+    def work(session):
+        create_charger(session, name, connector_ids=(1,))
+        session.flush()
+        record_event(session, f"{name} created")
+        if fail:
+            raise RuntimeError(f"{name} failed")
+        if session.get_bind().dialect.name == "postgresql":
+            return session.execute(text("SELECT txid_current()")).scalar()
+        return None
+
+    return work
+
+
+def test_a_group_of_units_of_work_shares_one_transaction(pg, group_of_three):
+    outcomes = submit_together(group_of_three, [creating("g1"), creating("g2"), creating("g3")])
+    transactions = {transaction for transaction, _ in outcomes}
+    assert len(transactions) == 1
+    assert stored_names(pg) == {"g1", "g2", "g3"}
+
+
+def test_a_failing_item_rolls_back_only_its_savepoint_and_fails_only_its_submitter(
+    pg, group_of_three
+):
+    first, failed, last = submit_together(
+        group_of_three, [creating("ok1"), creating("bad", fail=True), creating("ok2")]
+    )
+    assert isinstance(failed, RuntimeError) and str(failed) == "bad failed"
+    assert first[1] == ["ok1 created"] and last[1] == ["ok2 created"]
+    assert stored_names(pg) == {"ok1", "ok2"}
+
+
+def test_a_failing_database_statement_is_isolated_too(pg, group_of_three):
+    def duplicate(session):
+        create_charger(session, "twin", connector_ids=(1,))
+        session.flush()
+        session.execute(text("INSERT INTO chargers (name) SELECT name FROM chargers"))
+
+    outcomes = submit_together(group_of_three, [creating("d1"), duplicate, creating("d2")])
+    assert isinstance(outcomes[1], IntegrityError)
+    assert stored_names(pg) == {"d1", "d2"}
+
+
+def test_a_failed_commit_answers_every_submitter_with_the_error_and_keeps_nothing(
+    pg, group_of_three
+):
+    def clashing_at_commit(session):
+        # A uniqueness checked at COMMIT: the second such insert makes the commit fail.
+        session.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS clash (x int UNIQUE DEFERRABLE INITIALLY "
+                "DEFERRED) ON COMMIT DROP; INSERT INTO clash VALUES (1)"
+            )
+        )
+
+    outcomes = submit_together(
+        group_of_three, [clashing_at_commit, creating("lost"), clashing_at_commit]
+    )
+    assert all(isinstance(outcome, IntegrityError) for outcome in outcomes)
+    assert stored_names(pg) == set()
+
+
+def test_one_submitters_units_of_work_each_see_the_one_before_committed(pg):
+    committer = GroupCommitter(pg)
+    try:
+        seen = []
+        for number in range(5):
+
+            def count_and_add(session, number=number):
+                seen.append(session.scalar(select(func.count()).select_from(Charger)))
+                create_charger(session, f"seq{number}", connector_ids=(1,))
+
+            committer.submit(count_and_add)
+    finally:
+        committer.close()
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_events_of_a_rolled_back_item_are_not_handed_to_anyone(pg, group_of_three):
+    outcomes = submit_together(
+        group_of_three, [creating("e1", fail=True), creating("e2"), creating("e3", fail=True)]
+    )
+    handed = [event for outcome in outcomes if isinstance(outcome, tuple) for event in outcome[1]]
+    assert handed == ["e2 created"]
+
+
+def test_group_commit_is_chosen_on_postgresql_and_one_transaction_each_on_sqlite(pg, db):
+    on_postgres, on_sqlite = committer_for(pg), committer_for(db)
+    try:
+        assert isinstance(on_postgres, GroupCommitter)
+        assert isinstance(on_sqlite, UnitOfWorkCommitter)
+        assert on_sqlite.submit(creating("solo"))[1] == ["solo created"]
+    finally:
+        on_postgres.close()
+
+
+class Interrupted(BaseException):
+    """Like a greenlet being killed: not an Exception, so no savepoint catches it."""
+
+
+def test_a_group_stopped_before_its_commit_answers_no_submitter_with_a_result(pg, group_of_three):
+    def interrupted(session):
+        raise Interrupted
+
+    outcomes = submit_together(group_of_three, [creating("i1"), interrupted, creating("i2")])
+    assert all(isinstance(outcome, BaseException) for outcome in outcomes)
+    assert stored_names(pg) == set()

@@ -1,0 +1,55 @@
+"""Charger CALLs through the group committer on a real PostgreSQL: chargers answered from
+one shared commit each get their own `.conf` or CALLERROR, and only committed work is
+published."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from domain.boot_storm import BootStormGuard
+from domain.events import EventBus, TransactionStarted
+from domain.group_commit import GroupCommitter
+from domain.models import Transaction
+from domain.services.chargers import create_charger, delete_charger
+from tests.conftest import make_settings
+from web.ocpp.framing import IncomingCall
+from web.ocpp.handlers import CallHandler
+
+pytestmark = pytest.mark.postgres
+
+START = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-30T12:00:00Z"}
+
+
+def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(pg_db, tmp_path):
+    with pg_db.unit_of_work() as session:
+        create_charger(session, "gc-kept", connector_ids=(1,))
+        create_charger(session, "gc-gone", connector_ids=(1,))
+    with pg_db.unit_of_work() as session:
+        delete_charger(session, "gc-gone")  # by an operator, while its socket is open
+    events = EventBus()
+    started = []
+    events.subscribe(TransactionStarted, started.append)
+    # The group closes when both CALLs are waiting: they share one transaction.
+    committer = GroupCommitter(pg_db, max_items=2, max_wait=60.0)
+    handler = CallHandler(
+        pg_db, make_settings(tmp_path), BootStormGuard(1000), events, committer=committer
+    )
+
+    def answer(name):
+        call = IncomingCall(f"{name}-1", "StartTransaction", START)
+        return json.loads(handler.answer(SimpleNamespace(charger_name=name), call).frame)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            kept, gone = pool.map(answer, ["gc-kept", "gc-gone"])
+    finally:
+        committer.close()
+    assert kept[:2] == [3, "gc-kept-1"] and kept[2]["idTagInfo"]["status"]
+    assert gone[:3] == [4, "gc-gone-1", "SecurityError"]
+    with pg_db.unit_of_work() as session:
+        stored = session.scalars(select(Transaction.id)).all()
+    assert stored == [kept[2]["transactionId"]]
+    assert [event.charger_name for event in started] == ["gc-kept"]
