@@ -31,18 +31,22 @@ class CertificateAuthority:
 
     certificate: x509.Certificate
     key: object  # a cryptography private key of the certificate
+    # CPO_NAME: when set, a CSR's subject O must be it (the charger's CpoName key).
+    cpo_name: str | None = None
 
     @classmethod
-    def from_files(cls, certificate_file: Path, key_file: Path) -> CertificateAuthority:
+    def from_files(
+        cls, certificate_file: Path, key_file: Path, cpo_name: str | None = None
+    ) -> CertificateAuthority:
         certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
         key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        return cls(certificate, key)
+        return cls(certificate, key, cpo_name)
 
     def sign(self, csr_pem: str, identity: str, now: datetime) -> str:
         """The PEM chain (the new certificate, then ours) for the CSR of charger `identity`.
 
-        Raises InvalidInput when the CSR cannot be read, its signature is wrong or its
-        subject CN is not `identity`."""
+        Raises InvalidInput when the CSR cannot be read, its signature is wrong, its subject
+        CN is not `identity` or, with a CPO name set, its subject O is not that name."""
         try:
             csr = x509.load_pem_x509_csr(csr_pem.encode())
         except ValueError:
@@ -52,6 +56,9 @@ class CertificateAuthority:
         common_name = _common_name(csr.subject)
         if common_name != identity:
             raise InvalidInput(f"the CSR's subject CN is {common_name!r}, not {identity!r}")
+        organization = organization_name(csr.subject)
+        if self.cpo_name is not None and organization != self.cpo_name:
+            raise InvalidInput(f"the CSR's subject O is {organization!r}, not {self.cpo_name!r}")
         certificate = (
             x509.CertificateBuilder()
             .subject_name(csr.subject)
@@ -110,6 +117,21 @@ def load_authorities(path: Path) -> list[x509.Certificate]:
 def _common_name(name: x509.Name) -> str | None:
     attributes = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(attributes[0].value) if attributes else None
+
+
+def organization_name(name: x509.Name) -> str | None:
+    """The subject's O (organizationName): the CPO that owns the certificate."""
+    attributes = name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(attributes[0].value) if attributes else None
+
+
+def certificate_organization(certificate_pem: str) -> str | None:
+    """The subject O of a PEM certificate (None when unreadable or absent)."""
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    except ValueError:
+        return None
+    return organization_name(certificate.subject)
 
 
 def _pem(certificate: x509.Certificate) -> str:

@@ -14,7 +14,7 @@ from enum import IntEnum, StrEnum
 from domain.errors import InvalidInput
 from domain.models import Charger
 from domain.services.authorization_keys import login_with_key
-from domain.services.certificates import keep_charger_certificate
+from domain.services.certificates import certificate_organization, keep_charger_certificate
 
 SECURITY_PROFILE_KEY = "SecurityProfile"  # the whitepaper's configuration key
 
@@ -63,10 +63,14 @@ def raise_security_profile(charger: Charger, value: object) -> None:
     charger.security_profile = max(charger.security_profile, security_profile(value))
 
 
-def admit_charger(charger: Charger, facts: ConnectionFacts) -> Refusal | None:
-    """None when the connection meets the charger's security profile, else why not. A first
-    login with a rotated-to key retires the previous key, and a profile-3 login records the
-    certificate it used (set on `charger`, not flushed)."""
+def admit_charger(
+    charger: Charger, facts: ConnectionFacts, cpo_name: str | None = None
+) -> Refusal | None:
+    """None when the connection meets the charger's security profile, else why not. With
+    `cpo_name` (CPO_NAME) set, a profile-3 certificate's subject O must be it (whitepaper:
+    the certificate is owned by the CPO). A first login with a rotated-to key retires the
+    previous key, and a profile-3 login records the certificate it used (set on `charger`,
+    not flushed)."""
     profile = SecurityProfile(charger.security_profile)
     if profile >= SecurityProfile.TLS_BASIC and not facts.tls:
         return Refusal(RefusalKind.TRANSPORT, f"security profile {profile} needs TLS (wss://)")
@@ -81,6 +85,18 @@ def admit_charger(charger: Charger, facts: ConnectionFacts) -> Refusal | None:
                 RefusalKind.TRANSPORT,
                 f"the client certificate is for {facts.certificate_cn!r}, not {charger.name!r}",
             )
+        if cpo_name is not None:
+            organization = (
+                None
+                if facts.certificate_pem is None
+                else certificate_organization(facts.certificate_pem)
+            )
+            if organization != cpo_name:
+                return Refusal(
+                    RefusalKind.TRANSPORT,
+                    f"the client certificate's organization is {organization!r}, "
+                    f"not the CPO {cpo_name!r}",
+                )
         if facts.certificate_pem is not None:
             # The same values again change nothing (no UPDATE); a new certificate is kept,
             # so renewals are asked for whichever certificate the charger uses.

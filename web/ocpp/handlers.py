@@ -276,7 +276,9 @@ def _error_body(error: CallErrorReply) -> list[Any]:
 def _certificate_authority(settings: Settings) -> CertificateAuthority | None:
     if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
         return None
-    return CertificateAuthority.from_files(settings.csms_ca_cert_file, settings.csms_ca_key_file)
+    return CertificateAuthority.from_files(
+        settings.csms_ca_cert_file, settings.csms_ca_key_file, settings.cpo_name
+    )
 
 
 def _rows(

@@ -86,7 +86,7 @@ def _admission(name: str, registered: bool = False) -> Refusal | None:
                 basic_credentials(),
                 security.certificate_pem,
             )
-            return admit_charger(charger, facts)
+            return admit_charger(charger, facts, settings().cpo_name)
         if registered or not settings().ocpp_auto_register:
             raise NotFound(f"unknown charge point {name}")
     try:

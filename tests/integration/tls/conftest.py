@@ -15,8 +15,8 @@ from domain import schema
 from domain.db import Database
 from domain.models import Role
 from domain.services.users import ensure_user
-from tests.integration.tls.pki import PrivateCA, client_context
 from tests.live_server import LiveServer
+from tests.pki import PrivateCA, client_context
 from tests.services import create_postgres_database, drop_postgres_database
 
 ADMIN = ("tls-admin", "tls-admin-password")

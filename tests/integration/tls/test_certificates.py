@@ -19,9 +19,9 @@ from domain.settings import Settings
 from tasks.jobs import request_certificate_renewals as renewal_job
 from tests.charger import LiveCharger
 from tests.integration.tls.handshake import OPENED, handshake
-from tests.integration.tls.pki import csr_for, write_key_and_chain
 from tests.live_server import TEST_JWT_SECRET, LiveServer
 from tests.ocpp_client import basic_auth, eventually, register_charger
+from tests.pki import csr_for, write_key_and_chain
 from tests.services import require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -15,8 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _name(common_name: str, organization: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization is not None:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(attributes)
 
 
 def _key_pem(key) -> bytes:
@@ -80,13 +83,20 @@ class PrivateCA:
         self.cert_file.write_bytes(_cert_pem(self.certificate))
         self.key_file.write_bytes(_key_pem(self.key))
 
-    def issue(self, common_name: str, *, server: bool = False, days: int = 365) -> Issued:
+    def issue(
+        self,
+        common_name: str,
+        *,
+        server: bool = False,
+        days: int = 365,
+        organization: str | None = None,
+    ) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(common_name))
+            .subject_name(_name(common_name, organization))
             .issuer_name(self.certificate.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
@@ -112,12 +122,14 @@ class PrivateCA:
         return Issued(certificate, key, cert_file, key_file)
 
 
-def csr_for(common_name: str) -> tuple[str, ec.EllipticCurvePrivateKey]:
-    """A PEM certificate signing request for `common_name` and its key."""
+def csr_for(
+    common_name: str, organization: str | None = None
+) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """A PEM certificate signing request for `common_name` (and `organization`) and its key."""
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
         x509.CertificateSigningRequestBuilder()
-        .subject_name(_name(common_name))
+        .subject_name(_name(common_name, organization))
         .sign(key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode(), key
