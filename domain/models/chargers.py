@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from domain.clock import utcnow
 from domain.models.base import Base, BigIntId, new_uuid
 
+# The charge point identity: the name column, the socket URL and the REST routes.
+CHARGER_NAME_LENGTH = 48
+
 
 class ChargerStatus(StrEnum):
     CONNECTED = "Connected"
@@ -36,7 +39,7 @@ class Charger(Base):
     __tablename__ = "chargers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(48), unique=True)
+    name: Mapped[str] = mapped_column(String(CHARGER_NAME_LENGTH), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=ChargerStatus.DISCONNECTED)
     registration_status: Mapped[str] = mapped_column(
         String(16), default=RegistrationStatus.ACCEPTED

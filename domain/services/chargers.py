@@ -61,6 +61,11 @@ def connector_pk(session: Session, charger: Charger, connector_id: int) -> int:
     return ensure_connector(session, charger, connector_id).id if found is None else found
 
 
+# Words the REST API uses beside charger names under /api/chargers/ (the connected list, the
+# fleet's health ranking): no charger may be called one of them.
+RESERVED_CHARGER_NAMES = frozenset({"connected", "health"})
+
+
 def create_charger(
     session: Session,
     name: str,
@@ -72,7 +77,9 @@ def create_charger(
     security_profile: int = 0,
 ) -> Charger:
     """Add a charger (flushed); raises Conflict when the name is taken, InvalidInput for a
-    security profile other than 0-3."""
+    reserved name or a security profile other than 0-3."""
+    if name in RESERVED_CHARGER_NAMES:
+        raise InvalidInput(f"{name!r} is reserved by the API and cannot name a charger")
     if find_charger(session, name) is not None:
         raise Conflict(f"charger {name!r} already exists")
     charger = Charger(

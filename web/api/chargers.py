@@ -42,7 +42,7 @@ CONNECTOR_ID = ma.validate.Range(min=1, max=2**31 - 1)
 # fleet's health ranking (web/api/health.py), so no charger has either name.
 CONNECTED = "connected"
 HEALTH = "health"
-RESERVED = f"{CONNECTED}|{HEALTH}"
+RESERVED = "|".join(sorted(charger_service.RESERVED_CHARGER_NAMES))
 # A charger's own URL part under /api/chargers/, where those names mean the lists instead.
 CHARGER_UNDER_CHARGERS = f"<name({CHARGER_NAME_LENGTH}, reserved='{RESERVED}'):name>"
 

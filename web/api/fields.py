@@ -8,12 +8,12 @@ import marshmallow as ma
 from werkzeug.routing import BaseConverter
 
 from domain.clock import parse_timestamp, to_wire
+from domain.models.chargers import CHARGER_NAME_LENGTH
 
 # PostgreSQL text cannot hold NUL; refusing it here keeps such input a 422, not a 500.
 NO_NUL = r"^[^\x00]*$"
 # Names (chargers, users, idTags) travel in URLs: no slash, no control characters.
 NAME = r"^[^/\x00-\x1f\x7f]+$"
-CHARGER_NAME_LENGTH = 48
 # A charger's name as a URL path segment, for routes.
 CHARGER_IN_URL = f"<name({CHARGER_NAME_LENGTH}):name>"
 USERNAME_LENGTH = 150

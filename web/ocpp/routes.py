@@ -20,20 +20,21 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.errors import Conflict, NotFound
 from domain.models import RegistrationStatus
+from domain.models.chargers import CHARGER_NAME_LENGTH
 from domain.services.charger_access import (
     ConnectionFacts,
     Refusal,
     RefusalKind,
     admit_charger,
 )
-from domain.services.chargers import create_charger, find_charger
+from domain.services.chargers import RESERVED_CHARGER_NAMES, create_charger, find_charger
 from web.extensions import database, settings
 from web.tls import connection_security
 
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "ocpp1.6"
-MAX_IDENTITY_LENGTH = 48
+MAX_IDENTITY_LENGTH = CHARGER_NAME_LENGTH
 NODE_KEY = "voltline.ocpp"
 
 blueprint = Blueprint("ocpp", __name__)
@@ -87,7 +88,7 @@ def _admission(name: str, registered: bool = False) -> Refusal | None:
                 security.certificate_pem,
             )
             return admit_charger(charger, facts, settings().cpo_name)
-        if registered or not settings().ocpp_auto_register:
+        if registered or not settings().ocpp_auto_register or name in RESERVED_CHARGER_NAMES:
             raise NotFound(f"unknown charge point {name}")
     try:
         with database().unit_of_work() as session:

@@ -121,4 +121,10 @@ def test_auto_registration_creates_unknown_chargers_as_pending():
             assert (created.registration_status, created.vendor) == ("Pending", "V")
             created.registration_status = "Accepted"  # an operator accepts it
         assert run(boot()).status == "Accepted"
+        # The API's list words cannot become charger names, not even by auto-registration.
+        for reserved in ("health", "connected"):
+            status, _, body = refusal(live.ws_url(reserved))
+            assert status == 404 and reserved in body["message"]
+        with database.unit_of_work() as session:
+            assert session.scalar(select(Charger).where(Charger.name == "health")) is None
         database.dispose()
