@@ -46,9 +46,12 @@ def create_command(
     requested_by: str | None = None,
     idempotency_key: str | None = None,
     queue_ttl: float | None = None,
+    claimed: bool = False,
     now: datetime | None = None,
 ) -> tuple[Command, bool]:
     """Record a Pending command (flushed, not committed); returns (command, created).
+    With `claimed` a new command is recorded Sent at once, as `claim_for_sending` would
+    leave it: for a caller about to put its CALL on a socket it holds, after the commit.
 
     The payload must already have passed the action's OCPP 1.6 schema (the edge checks it).
     An idempotency key that was used before by the same requester returns that command and
@@ -81,10 +84,11 @@ def create_command(
     now = now or utcnow()
     command = Command(
         id=new_uuid(),
-        charger_id=charger.id,
+        charger=charger,
         action=str(action),
         payload=stored_payload,
-        status=CommandStatus.PENDING,
+        status=CommandStatus.SENT if claimed else CommandStatus.PENDING,
+        sent_at=now if claimed else None,
         requested_by=requested_by,
         idempotency_key=scoped_key,
         queue_expires_at=None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
