@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -82,22 +82,28 @@ def create_command(
     if existing is not None:
         return existing, False
     now = now or utcnow()
-    command = Command(
-        id=new_uuid(),
-        charger=charger,
-        action=str(action),
-        payload=stored_payload,
-        status=CommandStatus.SENT if claimed else CommandStatus.PENDING,
-        sent_at=now if claimed else None,
-        requested_by=requested_by,
-        idempotency_key=scoped_key,
-        queue_expires_at=None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
-        created_at=now,
-    )
+    row = {
+        "id": new_uuid(),
+        "charger_id": charger.id,
+        "action": str(action),
+        "payload": stored_payload,
+        "status": CommandStatus.SENT if claimed else CommandStatus.PENDING,
+        "sent_at": now if claimed else None,
+        "error_code": None,
+        "error_description": None,
+        "completed_at": None,
+        "requested_by": requested_by,
+        "idempotency_key": scoped_key,
+        "queue_expires_at": None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
+        "created_at": now,
+    }
     if key_change:
-        authorization_keys.begin_key_change(charger, command.id, payload.get("value", ""))
-    session.add(command)
-    session.flush()
+        authorization_keys.begin_key_change(charger, row["id"], payload.get("value", ""))
+    # A Core INSERT (no ORM flush of a new object); the caller gets the row as written.
+    # `response` is left out: a JSON column given None would store JSON null, not NULL.
+    session.execute(insert(Command.__table__), row)
+    command = Command(**row, response=None, charger=charger)
+    make_transient_to_detached(command)
     return command, True
 
 
