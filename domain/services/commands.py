@@ -310,10 +310,10 @@ def _status_word(response: Any) -> str:
 
 
 def _conditional(session: Session, command_id: str, condition, **values) -> bool:
+    # A Core UPDATE of the table, not the ORM's bulk update: nothing in the session needs
+    # synchronising (readers load the row afresh, see `get_command`).
+    commands = Command.__table__
     result = session.execute(
-        update(Command)
-        .where(Command.id == command_id, condition)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(commands).where(commands.c.id == command_id, condition).values(**values)
     )
     return result.rowcount == 1
