@@ -143,7 +143,7 @@ class Outcomes:
             recorded = write(session)
             command = recorded or get_command(session, command_id)
         if recorded is not None:
-            self._announce(recorded)
+            self._account(recorded)
         else:
             log.info(
                 "command already had its outcome",
@@ -154,9 +154,18 @@ class Outcomes:
                 },
             )
         self.notify(command_id, command.status, reply_to, command)
+        # The dashboards' event after the waiter is told: its broker round trip is not the
+        # request's latency.
+        if recorded is not None:
+            self._transport.publish_event(command_event(recorded))
         return command.status
 
     def _announce(self, command: Command) -> None:
+        self._account(command)
+        self._transport.publish_event(command_event(command))
+
+    def _account(self, command: Command) -> None:
+        """The outcome's log line and metric."""
         log.info(
             "command outcome",
             extra={
@@ -167,4 +176,3 @@ class Outcomes:
             },
         )
         record_command_outcome(command.action, command.status)
-        self._transport.publish_event(command_event(command))
