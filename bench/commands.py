@@ -39,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = scenario_parser("bench.commands", __doc__, timed=True, profile=True)
     parser.add_argument("--chargers", type=int, default=20, help="connected chargers")
     parser.add_argument("--clients", type=int, default=20, help="concurrent REST clients")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gunicorn workers (with more than one, a command whose charger is on another "
+        "worker goes through Redis; on the same one it takes the in-process shortcut)",
+    )
     return parser.parse_args(argv)
 
 
@@ -133,8 +140,11 @@ def outcomes(database_url: str) -> Counter:
 def run(args: argparse.Namespace) -> Report:
     tag = run_tag()
     ids = [f"cmd-{tag}-{index}" for index in range(args.chargers)]
-    report = Report(f"command round trip, {args.clients} REST clients, {args.chargers} chargers")
-    with voltline_server(ids, log_level=args.log_level) as (server, url):
+    report = Report(
+        f"command round trip, {args.clients} REST clients, {args.chargers} chargers, "
+        f"{args.workers} gunicorn worker(s)"
+    )
+    with voltline_server(ids, log_level=args.log_level, workers=args.workers) as (server, url):
         report.started(tree_pids(server.process.pid))
         token = operator_token(server)
         commands, answers, reads = asyncio.run(drive(server, ids, token, args))

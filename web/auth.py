@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -24,12 +24,13 @@ from flask_jwt_extended.exceptions import RevokedTokenError, UserLookupError, Wr
 
 from domain.errors import PermissionDenied
 from domain.models import Role, User
-from domain.services.users import find_user_by_id, revoke_token, token_is_revoked
+from domain.services.users import revoke_token, token_holder
 from web.extensions import database
 
 jwt = JWTManager()
 
 ROLE_RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
+_TOKEN_HOLDER = "voltline.token_holder"  # in the request environ: (jti, (revoked, user))
 
 
 def init_jwt(app: Flask, secret: str, access_minutes: int, refresh_days: int) -> None:
@@ -110,11 +111,23 @@ def role_required(minimum: Role, locations: list[str] | None = None) -> Callable
 
 @jwt.token_in_blocklist_loader
 def token_revoked(_header: dict, payload: dict) -> bool:
-    with database().unit_of_work() as session:
-        return token_is_revoked(session, payload["jti"])
+    return _token_holder(payload)[0]
 
 
 @jwt.user_lookup_loader
 def load_user(_header: dict, payload: dict) -> User | None:
+    return _token_holder(payload)[1]
+
+
+def _token_holder(payload: dict) -> tuple[bool, User | None]:
+    """Whether the token is revoked and its user: one unit of work per request for both,
+    kept in the request's environ for the rest of that request (never longer: `g` can
+    outlive a request)."""
+    kept = request.environ if has_request_context() else {}
+    known = kept.get(_TOKEN_HOLDER)
+    if known is not None and known[0] == payload["jti"]:
+        return known[1]
     with database().unit_of_work() as session:
-        return find_user_by_id(session, int(payload["sub"]))
+        holder = token_holder(session, payload["jti"], int(payload["sub"]))
+    kept[_TOKEN_HOLDER] = (payload["jti"], holder)
+    return holder

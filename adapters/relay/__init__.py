@@ -4,12 +4,12 @@ the embedded default. Used by the web nodes and by jobs that offer commands (ren
 
 from __future__ import annotations
 
-from adapters.relay.local_transport import InProcessTransport
+from adapters.relay.local_transport import InProcessTransport, LocalReplies
 from adapters.relay.redis_transport import RedisTransport
 from adapters.relay.transport import Envelope, RelayTransport
 from domain.settings import Settings
 
-__all__ = ["Envelope", "RelayTransport", "build_transport"]
+__all__ = ["Envelope", "LocalReplies", "RelayTransport", "build_transport"]
 
 
 def build_transport(settings: Settings) -> RelayTransport:

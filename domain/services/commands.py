@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain.clock import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -46,9 +46,12 @@ def create_command(
     requested_by: str | None = None,
     idempotency_key: str | None = None,
     queue_ttl: float | None = None,
+    claimed: bool = False,
     now: datetime | None = None,
 ) -> tuple[Command, bool]:
     """Record a Pending command (flushed, not committed); returns (command, created).
+    With `claimed` a new command is recorded Sent at once, as `claim_for_sending` would
+    leave it: for a caller about to put its CALL on a socket it holds, after the commit.
 
     The payload must already have passed the action's OCPP 1.6 schema (the edge checks it).
     An idempotency key that was used before by the same requester returns that command and
@@ -79,21 +82,28 @@ def create_command(
     if existing is not None:
         return existing, False
     now = now or utcnow()
-    command = Command(
-        id=new_uuid(),
-        charger_id=charger.id,
-        action=str(action),
-        payload=stored_payload,
-        status=CommandStatus.PENDING,
-        requested_by=requested_by,
-        idempotency_key=scoped_key,
-        queue_expires_at=None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
-        created_at=now,
-    )
+    row = {
+        "id": new_uuid(),
+        "charger_id": charger.id,
+        "action": str(action),
+        "payload": stored_payload,
+        "status": CommandStatus.SENT if claimed else CommandStatus.PENDING,
+        "sent_at": now if claimed else None,
+        "error_code": None,
+        "error_description": None,
+        "completed_at": None,
+        "requested_by": requested_by,
+        "idempotency_key": scoped_key,
+        "queue_expires_at": None if queue_ttl is None else now + timedelta(seconds=queue_ttl),
+        "created_at": now,
+    }
     if key_change:
-        authorization_keys.begin_key_change(charger, command.id, payload.get("value", ""))
-    session.add(command)
-    session.flush()
+        authorization_keys.begin_key_change(charger, row["id"], payload.get("value", ""))
+    # A Core INSERT (no ORM flush of a new object); the caller gets the row as written.
+    # `response` is left out: a JSON column given None would store JSON null, not NULL.
+    session.execute(insert(Command.__table__), row)
+    command = Command(**row, response=None, charger=charger)
+    make_transient_to_detached(command)
     return command, True
 
 
@@ -300,10 +310,10 @@ def _status_word(response: Any) -> str:
 
 
 def _conditional(session: Session, command_id: str, condition, **values) -> bool:
+    # A Core UPDATE of the table, not the ORM's bulk update: nothing in the session needs
+    # synchronising (readers load the row afresh, see `get_command`).
+    commands = Command.__table__
     result = session.execute(
-        update(Command)
-        .where(Command.id == command_id, condition)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(commands).where(commands.c.id == command_id, condition).values(**values)
     )
     return result.rowcount == 1

@@ -144,6 +144,16 @@ def token_is_revoked(session: Session, jti: str) -> bool:
     return session.get(RevokedToken, jti) is not None
 
 
+def token_holder(session: Session, jti: str, user_id: int) -> tuple[bool, User | None]:
+    """(is the token `jti` revoked, its user `user_id` or None when gone): one query for the
+    two questions every authenticated request asks."""
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == jti).exists()
+    row = session.execute(select(User, revoked).where(User.id == user_id)).first()
+    if row is None:
+        return token_is_revoked(session, jti), None
+    return bool(row[1]), row[0]
+
+
 def _check_role(role: str) -> None:
     if role not in set(Role):
         raise InvalidInput(f"role must be one of {', '.join(Role)}")

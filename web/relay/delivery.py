@@ -146,6 +146,28 @@ class NodeRelay:
             error_description=f"node {self._settings.node_id} holds no socket for the charger",
         )
 
+    def local_socket(self, charger_name: str) -> ChargerConnection | None:
+        """The charger's open socket when this very node holds it (the same-node shortcut:
+        no presence look-up, no broker round trip)."""
+        connection = self._connections.get(charger_name)
+        return None if connection is None or connection.closed else connection
+
+    def send_here(
+        self,
+        connection: ChargerConnection,
+        command_id: str,
+        action: str,
+        payload: dict[str, Any],
+        reply_to: str | None,
+    ) -> None:
+        """Send a command already claimed (Sent, its CALL logged) on this node's socket from
+        a greenlet of its own, and record its outcome; the caller may wait at `reply_to`."""
+        threading.Thread(
+            target=self._converse,
+            args=(connection, command_id, action, payload, reply_to),
+            daemon=True,
+        ).start()
+
     def _exchange(
         self,
         connection: ChargerConnection,
@@ -157,13 +179,22 @@ class NodeRelay:
         """Claim, send, wait, record; False when the command was not ours to send. The
         CALL is logged with the claim and the CALLRESULT with the outcome (one unit of work
         each)."""
-        call_frame = _frame(
-            connection, MessageType.Call, Direction.OUT, command_id, action, payload
-        )
         # A socket already closed gets no CALL (see `call`): none is logged then.
-        logged = [] if connection.closed else [call_frame]
+        logged = [] if connection.closed else [call_frame(connection, command_id, action, payload)]
         if not self._outcomes.claim(command_id, reply_to, logged):
             return False
+        self._converse(connection, command_id, action, payload, reply_to)
+        return True
+
+    def _converse(
+        self,
+        connection: ChargerConnection,
+        command_id: str,
+        action: str,
+        payload: dict[str, Any],
+        reply_to: str | None,
+    ) -> None:
+        """Send the claimed command's CALL, wait for the answer and record the outcome."""
         try:
             result = connection.call(
                 action,
@@ -174,25 +205,24 @@ class NodeRelay:
             )
         except CallFailed as failure:
             self._failed(command_id, reply_to, failure)
-        else:
-            violations = schema_violations(action, result.payload, response=True)
-            self._outcomes.answered(
-                command_id,
-                result.payload,
-                reply_to,
-                [f"{violation.path}: {violation.message}" for violation in violations],
-                [
-                    _frame(
-                        connection,
-                        MessageType.CallResult,
-                        Direction.IN,
-                        command_id,
-                        action,
-                        result.payload,
-                    )
-                ],
-            )
-        return True
+            return
+        violations = schema_violations(action, result.payload, response=True)
+        self._outcomes.answered(
+            command_id,
+            result.payload,
+            reply_to,
+            [f"{violation.path}: {violation.message}" for violation in violations],
+            [
+                _frame(
+                    connection,
+                    MessageType.CallResult,
+                    Direction.IN,
+                    command_id,
+                    action,
+                    result.payload,
+                )
+            ],
+        )
 
     def _failed(self, command_id: str, reply_to: str | None, failure: CallFailed) -> None:
         """Record the outcome of a call that got no CALLRESULT."""
@@ -234,6 +264,13 @@ class NodeRelay:
                 return False
             waited += 0.05
         return True
+
+
+def call_frame(
+    connection: ChargerConnection, command_id: str, action: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """The message-log row of the command's CALL on `connection`."""
+    return _frame(connection, MessageType.Call, Direction.OUT, command_id, action, payload)
 
 
 def _frame(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from adapters.relay import LocalReplies
 from adapters.relay.transport import RelayTransport
 from domain.db import Database
 from domain.models import Command
@@ -31,6 +32,9 @@ class Outcomes:
     def __init__(self, database: Database, transport: RelayTransport):
         self._database = database
         self._transport = transport
+        # Waiters on this node for commands sent on its own sockets: told in-process, and
+        # handed the recorded command so that they need not read it again.
+        self.replies = LocalReplies()
 
     def claim(
         self, command_id: str, reply_to: str | None = None, frames: Sequence[dict] = ()
@@ -106,9 +110,16 @@ class Outcomes:
                 frames,
             )
 
-    def notify(self, command_id: str, status: str, reply_to: str | None) -> None:
-        if reply_to is not None:
-            self._transport.push_outcome(reply_to, {"command_id": command_id, "status": status})
+    def notify(
+        self, command_id: str, status: str, reply_to: str | None, command: Command | None = None
+    ) -> None:
+        """Tell the waiter at `reply_to` (if any) the command's status; a waiter in this
+        process also gets `command`, the row as recorded."""
+        if reply_to is None:
+            return
+        outcome = {"command_id": command_id, "status": status}
+        if not self.replies.push(reply_to, {**outcome, "command": command}):
+            self._transport.push_outcome(reply_to, outcome)
 
     def sweep(self, *, sent_timeout: float, pending_timeout: float) -> int:
         """Give stranded commands their outcome (Expired, Timeout, Offline); how many."""
@@ -132,7 +143,7 @@ class Outcomes:
             recorded = write(session)
             command = recorded or get_command(session, command_id)
         if recorded is not None:
-            self._announce(recorded)
+            self._account(recorded)
         else:
             log.info(
                 "command already had its outcome",
@@ -142,10 +153,19 @@ class Outcomes:
                     "outcome": command.status,
                 },
             )
-        self.notify(command_id, command.status, reply_to)
+        self.notify(command_id, command.status, reply_to, command)
+        # The dashboards' event after the waiter is told: its broker round trip is not the
+        # request's latency.
+        if recorded is not None:
+            self._transport.publish_event(command_event(recorded))
         return command.status
 
     def _announce(self, command: Command) -> None:
+        self._account(command)
+        self._transport.publish_event(command_event(command))
+
+    def _account(self, command: Command) -> None:
+        """The outcome's log line and metric."""
         log.info(
             "command outcome",
             extra={
@@ -156,4 +176,3 @@ class Outcomes:
             },
         )
         record_command_outcome(command.action, command.status)
-        self._transport.publish_event(command_event(command))

@@ -16,8 +16,10 @@ from adapters.relay.transport import Envelope, RelayTransport
 from domain.db import Database
 from domain.models import Command, CommandStatus
 from domain.services.commands import create_command, get_command, queue_command
+from domain.services.message_log import record_frames
 from domain.settings import Settings
-from web.relay.delivery import NodeRelay
+from web.ocpp.connection import ChargerConnection
+from web.relay.delivery import NodeRelay, call_frame
 from web.relay.outcomes import Outcomes
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,15 @@ class CommandSender:
         Raises the domain errors of `create_command` before anything is sent."""
         self._node.start()
         bound = self._bound(wait)
-        command, created = self._create(request)
+        # A command that may be queued keeps the routed path (the socket may close first).
+        here = (
+            None if request.queue_ttl is not None else self._node.local_socket(request.charger_name)
+        )
+        command, created = self._create(request, here)
         if not created:
             return self._watch(command.id, bound), False
+        if here is not None:
+            return self._send_here(here, command, request.payload, bound), True
         reply_to = self._transport.reply_address(command.id) if bound > 0 else None
         # The request's payload: the stored one has any AuthorizationKey redacted.
         envelope = Envelope(command.id, request.charger_name, command.action, request.payload)
@@ -78,18 +86,24 @@ class CommandSender:
             return 0.0
         return max(0.0, min(float(wait), self._settings.command_wait))
 
-    def _create(self, request: CommandRequest) -> tuple[Command, bool]:
+    def _create(
+        self, request: CommandRequest, here: ChargerConnection | None
+    ) -> tuple[Command, bool]:
         try:
-            return self._create_once(request)
+            return self._create_once(request, here)
         except IntegrityError:
             if request.idempotency_key is None:
                 raise
             # A concurrent request with the same Idempotency-Key committed first; this finds it.
-            return self._create_once(request)
+            return self._create_once(request, here)
 
-    def _create_once(self, request: CommandRequest) -> tuple[Command, bool]:
+    def _create_once(
+        self, request: CommandRequest, here: ChargerConnection | None
+    ) -> tuple[Command, bool]:
+        """The command row; for a charger whose socket is `here`, recorded Sent with its
+        CALL logged in the same unit of work (the claim, without a second commit)."""
         with self._database.unit_of_work() as session:
-            return create_command(
+            command, created = create_command(
                 session,
                 request.charger_name,
                 request.action,
@@ -97,7 +111,26 @@ class CommandSender:
                 requested_by=request.requested_by,
                 idempotency_key=request.idempotency_key,
                 queue_ttl=request.queue_ttl,
+                claimed=here is not None,
             )
+            if created and here is not None:
+                frame = call_frame(here, command.id, command.action, request.payload)
+                record_frames(session, [frame])
+            return command, created
+
+    def _send_here(
+        self, connection: ChargerConnection, command: Command, payload: Any, bound: float
+    ) -> Command:
+        """Same-node shortcut: the claimed command goes out on this node's socket; the
+        outcome comes back in-process, with the row as recorded (no broker, no re-read)."""
+        replies = self._outcomes.replies
+        reply_to = replies.address(command.id) if bound > 0 else None
+        self._node.send_here(connection, command.id, command.action, payload, reply_to)
+        if reply_to is None:
+            return command
+        outcome = replies.wait(reply_to, bound)
+        recorded = None if outcome is None else outcome.get("command")
+        return recorded if recorded is not None else self._current(command.id)
 
     def _route(self, envelope: Envelope, reply_to: str | None) -> bool:
         """Publish to the node holding the socket; False when the command got its outcome
