@@ -10,7 +10,6 @@ late answer can never overwrite a Timeout, and a queued command is sent at most 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,6 @@ from domain.services import authorization_keys
 from domain.services.charger_access import SECURITY_PROFILE_KEY, security_profile
 from domain.services.chargers import get_charger
 from domain.services.command_actions import command_action
-from domain.services.command_effects import apply_answer
 
 OPEN_STATUSES = (CommandStatus.PENDING, CommandStatus.QUEUED, CommandStatus.SENT)
 STATUS_WORD_MAX = 32  # the width of Command.status
@@ -158,7 +156,7 @@ def claim_for_sending(session: Session, command_id: str, now: datetime | None = 
     sendable = (Command.status == CommandStatus.PENDING) | (
         (Command.status == CommandStatus.QUEUED) & (Command.queue_expires_at > now)
     )
-    return _conditional(session, command_id, sendable, status=CommandStatus.SENT, sent_at=now)
+    return conditional_update(session, command_id, sendable, status=CommandStatus.SENT, sent_at=now)
 
 
 def queue_command(session: Session, command_id: str) -> bool:
@@ -168,7 +166,7 @@ def queue_command(session: Session, command_id: str) -> bool:
     moved on (sent, or finished).
     """
     queueable = (Command.status == CommandStatus.PENDING) & Command.queue_expires_at.is_not(None)
-    if _conditional(session, command_id, queueable, status=CommandStatus.QUEUED):
+    if conditional_update(session, command_id, queueable, status=CommandStatus.QUEUED):
         return True
     return get_command(session, command_id).status == CommandStatus.QUEUED
 
@@ -190,110 +188,6 @@ def queued_commands(session: Session, charger_name: str, now: datetime | None = 
     return list(session.scalars(query))
 
 
-def record_outcome(
-    session: Session,
-    command_id: str,
-    status: str,
-    *,
-    response: dict[str, Any] | None = None,
-    error_code: str | None = None,
-    error_description: str | None = None,
-    now: datetime | None = None,
-) -> Command | None:
-    """Write the command's one outcome unless it already has one; flushed, not committed.
-
-    Returns the command when this call recorded the outcome, None when it was already final
-    (the earlier outcome stands).
-    """
-    recorded = _conditional(
-        session,
-        command_id,
-        Command.status.in_(OPEN_STATUSES),
-        status=status,
-        response=response,
-        error_code=error_code,
-        error_description=error_description,
-        completed_at=now or utcnow(),
-    )
-    return get_command(session, command_id) if recorded else None
-
-
-def record_answer(
-    session: Session,
-    command_id: str,
-    response: Any,
-    *,
-    violations: Sequence[str] = (),
-    effects_failed: str | None = None,
-    now: datetime | None = None,
-) -> Command | None:
-    """Record the charger's CALLRESULT and keep its side effects (configuration keys, list
-    version, reservations, charging profiles) in the same unit of work; flushed.
-
-    The outcome is the answer's status word (Completed when it has none). An answer that
-    breaks the 1.6 schema (`violations`, found by the edge) is still recorded as given, with
-    the violations in error_description, and has no side effects; so is an answer whose side
-    effects could not be kept in an earlier attempt (`effects_failed`, the reason). Returns
-    None when the command already had an outcome.
-    """
-    notes = []
-    if violations:
-        notes.append("answer breaks the OCPP 1.6 schema: " + "; ".join(violations))
-    if effects_failed:
-        notes.append(f"side effects not kept: {effects_failed}")
-    recorded = record_outcome(
-        session,
-        command_id,
-        _status_word(response),
-        response=authorization_keys.redact_answer(response)
-        if isinstance(response, dict)
-        else {"answer": response},
-        error_description="; ".join(notes) or None,
-        now=now,
-    )
-    if recorded is not None and not notes:
-        apply_answer(session, recorded)
-    return recorded
-
-
-def expire_overdue_commands(
-    session: Session, *, sent_timeout: float, pending_timeout: float, now: datetime | None = None
-) -> list[Command]:
-    """Give every stranded command its outcome; flushed. Returns the commands it finished.
-
-    Queued past its TTL -> Expired; Sent with no answer after `sent_timeout` seconds (the node
-    holding the socket went away) -> Timeout; Pending after `pending_timeout` seconds (never
-    handed to a node) -> Offline.
-    """
-    now = now or utcnow()
-    rules = (
-        (
-            (Command.status == CommandStatus.QUEUED) & (Command.queue_expires_at <= now),
-            CommandStatus.EXPIRED,
-            "not delivered before the queue TTL ran out",
-        ),
-        (
-            (Command.status == CommandStatus.SENT)
-            & (Command.sent_at < now - timedelta(seconds=sent_timeout)),
-            CommandStatus.TIMEOUT,
-            "no answer recorded: the node holding the socket went away",
-        ),
-        (
-            (Command.status == CommandStatus.PENDING)
-            & (Command.created_at < now - timedelta(seconds=pending_timeout)),
-            CommandStatus.OFFLINE,
-            "never delivered to a node holding the charger's socket",
-        ),
-    )
-    finished = []
-    for condition, status, reason in rules:
-        for command_id in session.scalars(select(Command.id).where(condition)):
-            command = record_outcome(session, command_id, status, error_description=reason, now=now)
-            if command is not None:
-                finished.append(command)
-    return finished
-
-
 def _is_profile_change(action: str, payload: Any) -> bool:
     return (
         action == Action.change_configuration
@@ -302,14 +196,8 @@ def _is_profile_change(action: str, payload: Any) -> bool:
     )
 
 
-def _status_word(response: Any) -> str:
-    word = response.get("status") if isinstance(response, dict) else None
-    if isinstance(word, str) and word and len(word) <= STATUS_WORD_MAX and is_final(word):
-        return word
-    return CommandStatus.COMPLETED
-
-
-def _conditional(session: Session, command_id: str, condition, **values) -> bool:
+def conditional_update(session: Session, command_id: str, condition, **values) -> bool:
+    """Set `values` on the command if `condition` still holds; True when it did (flushed)."""
     # A Core UPDATE of the table, not the ORM's bulk update: nothing in the session needs
     # synchronising (readers load the row afresh, see `get_command`).
     commands = Command.__table__

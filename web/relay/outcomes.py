@@ -14,13 +14,12 @@ from adapters.relay import LocalReplies
 from adapters.relay.transport import RelayTransport
 from domain.db import Database
 from domain.models import Command
-from domain.services.commands import (
-    claim_for_sending,
+from domain.services.command_outcomes import (
     expire_overdue_commands,
-    get_command,
     record_answer,
     record_outcome,
 )
+from domain.services.commands import claim_for_sending, get_command
 from domain.services.message_log import record_frames
 from web.metrics import record_command_outcome
 from web.relay.events import command_event

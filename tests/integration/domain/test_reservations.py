@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from domain.clock import to_wire
 from domain.models import Charger, Reservation
-from domain.services.commands import create_command, record_answer
+from domain.services.command_outcomes import record_answer
+from domain.services.commands import create_command
 from domain.services.transactions import start_transaction
 from tasks.jobs import run_job
 from tests.sessions_builder import T0, add_charger

@@ -12,15 +12,17 @@ from domain.models import Command, CommandStatus, RegistrationStatus, Transactio
 from domain.queries.commands import list_commands
 from domain.queries.paging import PageRequest
 from domain.services.chargers import create_charger, get_charger
+from domain.services.command_outcomes import (
+    expire_overdue_commands,
+    record_answer,
+    record_outcome,
+)
 from domain.services.commands import (
     claim_for_sending,
     create_command,
-    expire_overdue_commands,
     get_command,
     queue_command,
     queued_commands,
-    record_answer,
-    record_outcome,
 )
 from domain.services.transactions import start_transaction
 
