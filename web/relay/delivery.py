@@ -17,12 +17,12 @@ from domain.db import Database
 from domain.events import CallConfSent, ChargerConnected
 from domain.models import CommandStatus, Direction, RegistrationStatus
 from domain.services.commands import get_command, queue_command, queued_commands
-from domain.services.message_log import frame_row
 from domain.settings import Settings
 from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.outgoing import CallErrorReceived, CallFailed, CallTimeout
 from web.ocpp.validation import schema_violations
+from web.relay.command_frames import call_frame, command_frame
 from web.relay.outcomes import Outcomes
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ class NodeRelay:
             reply_to,
             [f"{violation.path}: {violation.message}" for violation in violations],
             [
-                _frame(
+                command_frame(
                     connection,
                     MessageType.CallResult,
                     Direction.IN,
@@ -264,32 +264,6 @@ class NodeRelay:
                 return False
             waited += 0.05
         return True
-
-
-def call_frame(
-    connection: ChargerConnection, command_id: str, action: str, payload: dict[str, Any]
-) -> dict[str, Any]:
-    """The message-log row of the command's CALL on `connection`."""
-    return _frame(connection, MessageType.Call, Direction.OUT, command_id, action, payload)
-
-
-def _frame(
-    connection: ChargerConnection,
-    message_type: MessageType,
-    direction: Direction,
-    command_id: str,
-    action: str,
-    payload: Any,
-) -> dict[str, Any]:
-    return frame_row(
-        charger_name=connection.charger_name,
-        direction=direction,
-        message_type=message_type,
-        unique_id=command_id,
-        action=action,
-        payload=payload,
-        source="api",
-    )
 
 
 def _sweep_while_alive(node_ref: weakref.ref, stopped: threading.Event) -> None:

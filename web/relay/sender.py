@@ -19,7 +19,8 @@ from domain.services.commands import create_command, get_command, queue_command
 from domain.services.message_log import record_frames
 from domain.settings import Settings
 from web.ocpp.connection import ChargerConnection
-from web.relay.delivery import NodeRelay, call_frame
+from web.relay.command_frames import call_frame
+from web.relay.delivery import NodeRelay
 from web.relay.outcomes import Outcomes
 
 log = logging.getLogger(__name__)
