@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     presence = build_presence(settings)
     outbox = AfterCommitDispatcher(partial(dispatch_pending, database, settings))
     events = EventBus()

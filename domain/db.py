@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from domain.settings import Settings
 
 # A pooled connection idle longer than this is pinged before use (a database restart or an
 # idle timeout may have closed it). A busy connection is not: a ping per checkout was a
@@ -16,10 +20,19 @@ from sqlalchemy.orm import Session, sessionmaker
 # work using it fails once and SQLAlchemy replaces every connection of the pool.
 IDLE_PING_SECONDS = 10.0
 _CHECKED_IN_AT = "voltline_checked_in_at"
+# Connections per process (DB_POOL_SIZE, DB_MAX_OVERFLOW): a gevent worker's greenlets share them.
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
 
 
-def build_engine(database_url: str, idle_ping_seconds: float = IDLE_PING_SECONDS) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+def build_engine(
+    database_url: str,
+    idle_ping_seconds: float = IDLE_PING_SECONDS,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+) -> Engine:
+    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool of
+    `pool_size` connections (plus `max_overflow` under load) per process on PostgreSQL."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -27,7 +40,7 @@ def build_engine(database_url: str, idle_ping_seconds: float = IDLE_PING_SECONDS
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(database_url, pool_size=10, max_overflow=20)
+    engine = create_engine(database_url, pool_size=pool_size, max_overflow=max_overflow)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", lambda *args: _ping_if_idle(idle_ping_seconds, *args))
     return engine
@@ -62,10 +75,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 class Database:
     """One engine and its session factory; `unit_of_work()` is the only way to write."""
 
-    def __init__(self, database_url: str, idle_ping_seconds: float = IDLE_PING_SECONDS):
+    def __init__(
+        self,
+        database_url: str,
+        idle_ping_seconds: float = IDLE_PING_SECONDS,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = MAX_OVERFLOW,
+    ):
         self.url = database_url
-        self.engine = build_engine(database_url, idle_ping_seconds)
+        self.engine = build_engine(database_url, idle_ping_seconds, pool_size, max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """DATABASE_URL with the pool DB_POOL_SIZE and DB_MAX_OVERFLOW ask for."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -72,6 +72,9 @@ class Settings:
     cpo_name: str | None = None
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
     web_workers: int = 1
+    # PostgreSQL connections per process, and how many more it may open under load.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
 
     @property
     def embedded(self) -> bool:
@@ -152,6 +155,8 @@ class Settings:
             csms_ca_cert_file=env.file("CSMS_CA_CERT_FILE"),
             csms_ca_key_file=env.file("CSMS_CA_KEY_FILE"),
             cpo_name=env.optional("CPO_NAME"),
+            db_pool_size=env.integer("DB_POOL_SIZE", 10, minimum=1),
+            db_max_overflow=env.integer("DB_MAX_OVERFLOW", 20, minimum=0),
             web_workers=env.integer(
                 "WEB_WORKERS", (os.cpu_count() or 1) if redis_url else 1, minimum=1
             ),

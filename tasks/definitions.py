@@ -23,7 +23,7 @@ def _worker_context() -> tuple[Database, Settings]:
     global _context
     if _context is None:
         settings = Settings.from_env()
-        _context = (Database(settings.database_url), settings)
+        _context = (Database.from_settings(settings), settings)
     return _context
 
 

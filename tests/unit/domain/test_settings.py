@@ -1,5 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
+from domain.db import Database
 from domain.settings import Settings, SettingsError
 
 SECRET = "x" * 32
@@ -46,3 +49,22 @@ def test_bad_values_name_the_variable(tmp_path, environ, variable):
 def test_auto_register_accepts_true(tmp_path):
     settings = Settings.from_env({"INSTANCE_PATH": str(tmp_path), "OCPP_AUTO_REGISTER": "true"})
     assert settings.ocpp_auto_register is True
+
+
+def test_the_database_pool_comes_from_the_settings(tmp_path):
+    settings = Settings.from_env(
+        {"INSTANCE_PATH": str(tmp_path), "DB_POOL_SIZE": "40", "DB_MAX_OVERFLOW": "0"}
+    )
+    database = Database.from_settings(
+        replace(settings, database_url="postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    )
+    try:
+        assert (database.engine.pool.size(), database.engine.pool._max_overflow) == (40, 0)
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("variable", ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"])
+def test_a_pool_size_that_is_not_a_count_is_refused(tmp_path, variable):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({"INSTANCE_PATH": str(tmp_path), variable: "-1"})
