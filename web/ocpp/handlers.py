@@ -111,6 +111,14 @@ class CallHandler:
         """Answer charger `name`'s CALL: the `.conf` payload, committed with both frames of
         the exchange logged, or Refused with the CALLERROR (both frames logged). Publishes
         the committed unit of work's events and a CallAnswered; never raises."""
+        # Boot admission follows the backlog in flight.
+        self.storm_guard.call_started(time.monotonic())
+        try:
+            return self._run(name, call, source)
+        finally:
+            self.storm_guard.call_finished(time.monotonic())
+
+    def _run(self, name: str, call: IncomingCall, source: Source) -> dict[str, Any] | Refused:
         started = time.perf_counter()
         violations = schema_violations(call.action, call.payload)
         if source is Source.API:
@@ -144,9 +152,7 @@ class CallHandler:
             context.bookkeeping.log_frames(_exchange_rows(name, call, conf, source, context.now))
         if log.isEnabledFor(logging.DEBUG):  # per frame: not even its fields otherwise
             log.debug("ocpp call answered", extra=_fields(name, call, "conf", started, source))
-        took = _since(started)
-        self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
-        answered = CallAnswered(name, call.action, metrics.CALLRESULT, took)
+        answered = CallAnswered(name, call.action, metrics.CALLRESULT, _since(started))
         self.events.publish([*events, answered])
         return conf
 
