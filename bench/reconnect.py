@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="BOOT_RATE_PER_SECOND for the server (production default: a 1000/s ceiling)",
     )
     parser.add_argument("--parallel", type=int, default=1000, help="handshakes at a time")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers")
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on the storm")
     return parser.parse_args(argv)
 
@@ -131,11 +132,17 @@ def run(args: argparse.Namespace) -> Report:
     raise_open_files_limit()
     tag = run_tag()
     ids = [f"rs-{tag}-{index}" for index in range(args.chargers)]
-    report = Report(f"reconnect storm, {args.chargers} chargers, boot rate {args.boot_rate:g}/s")
+    report = Report(
+        f"reconnect storm, {args.chargers} chargers, boot rate {args.boot_rate:g}/s, "
+        f"{args.workers} gunicorn worker(s)"
+    )
     env = {"BOOT_RATE_PER_SECOND": str(args.boot_rate)}
     progress(f"voltline: {args.chargers} chargers connect, start, drop and come back")
     tags = [id_tag_of(charger_id) for charger_id in ids]
-    with voltline_server(ids, tags, env=env, log_level=args.log_level) as (server, url):
+    with voltline_server(ids, tags, env=env, log_level=args.log_level, workers=args.workers) as (
+        server,
+        url,
+    ):
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
         voltline = asyncio.run(storm(target, ids, args))

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -38,10 +37,11 @@ from domain.services.charger_calls import (
     answer_heartbeat,
 )
 from domain.services.chargers import find_charger
-from domain.services.message_log import frame_row, record_frames
+from domain.services.message_log import record_frames
 from domain.settings import Settings
 from domain.write_behind import Bookkeeping
 from web import metrics
+from web.ocpp.call_log import FrameLog, Source, call_rows, error_body, exchange_rows
 from web.ocpp.connection import ChargerConnection, Reply
 from web.ocpp.errors import CallErrorCode, CallErrorReply, call_error_for
 from web.ocpp.framing import IncomingCall, error_frame, result_frame
@@ -53,13 +53,6 @@ MAX_DESCRIPTION = 255
 # send-command takes the original design's examples verbatim, where a charger starts a session
 # with its own 36-character UUID idTag; over OCPP an idTag stays CiString20.
 API_ID_TAG_LENGTH = 36
-
-
-class Source(StrEnum):
-    """Where a charger's CALL came from, as the message log records it."""
-
-    CHARGER = "charger"  # the charger's socket
-    API = "api"  # send-command, as if the charger had sent it
 
 
 @dataclass(frozen=True)
@@ -93,13 +86,14 @@ class CallHandler:
         self.events = events
         self.clock = clock
         self.certificate_authority = _certificate_authority(settings)
+        self.frame_log = FrameLog(database, bookkeeping)
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The socket's reply to one CALL (never raises for anything the charger sent)."""
         name = connection.charger_name
         outcome = self.run(name, call)
         if isinstance(outcome, Refused):
-            return Reply(error_frame(call.unique_id, *_error_body(outcome.error)))
+            return Reply(error_frame(call.unique_id, *error_body(outcome.error)))
         sent = CallConfSent(name, call.action, outcome)
         return Reply(
             result_frame(call.unique_id, outcome), after_send=partial(self.events.publish, [sent])
@@ -111,6 +105,14 @@ class CallHandler:
         """Answer charger `name`'s CALL: the `.conf` payload, committed with both frames of
         the exchange logged, or Refused with the CALLERROR (both frames logged). Publishes
         the committed unit of work's events and a CallAnswered; never raises."""
+        # Boot admission follows the backlog in flight.
+        self.storm_guard.call_started(time.monotonic())
+        try:
+            return self._run(name, call, source)
+        finally:
+            self.storm_guard.call_finished(time.monotonic())
+
+    def _run(self, name: str, call: IncomingCall, source: Source) -> dict[str, Any] | Refused:
         started = time.perf_counter()
         violations = schema_violations(call.action, call.payload)
         if source is Source.API:
@@ -141,12 +143,10 @@ class CallHandler:
                 )
             return self._refuse(name, call, Refused(error, failure), started, source)
         if context.bookkeeping is not None and call.action not in KEPT_BEFORE_ANSWER:
-            context.bookkeeping.log_frames(_exchange_rows(name, call, conf, source, context.now))
+            context.bookkeeping.log_frames(exchange_rows(name, call, conf, source, context.now))
         if log.isEnabledFor(logging.DEBUG):  # per frame: not even its fields otherwise
             log.debug("ocpp call answered", extra=_fields(name, call, "conf", started, source))
-        took = _since(started)
-        self.storm_guard.observe(took, time.monotonic())  # boot admission follows latency
-        answered = CallAnswered(name, call.action, metrics.CALLRESULT, took)
+        answered = CallAnswered(name, call.action, metrics.CALLRESULT, _since(started))
         self.events.publish([*events, answered])
         return conf
 
@@ -174,7 +174,7 @@ class CallHandler:
         if broken:
             raise RuntimeError(f"{call.action}.conf breaks the schema: {broken}")
         if context.bookkeeping is None or call.action in KEPT_BEFORE_ANSWER:
-            record_frames(session, _exchange_rows(name, call, conf, source, context.now))
+            record_frames(session, exchange_rows(name, call, conf, source, context.now))
         return conf
 
     def _context(self, action: str, source: Source) -> CallContext:
@@ -200,64 +200,21 @@ class CallHandler:
         if source is Source.API:
             # send-command answers an HTTP error, not a CALLERROR frame, and writes nothing.
             return refused
-        self._log_frames(
+        self.frame_log.log(
             name,
             call.unique_id,
             call.action,
-            _rows(
+            call_rows(
                 name,
                 call,
                 [
                     (Direction.IN, MessageType.Call, call.payload),
-                    (Direction.OUT, MessageType.CallError, _error_body(refused.error)),
+                    (Direction.OUT, MessageType.CallError, error_body(refused.error)),
                 ],
                 source,
             ),
         )
         return refused
-
-    def record_frame(
-        self,
-        charger_name: str,
-        direction: Direction,
-        message_type: int,
-        unique_id: str | None,
-        action: str | None,
-        payload: Any,
-        source: str = Source.CHARGER,
-    ) -> None:
-        """Log one frame in its own unit of work (see `_log_frames`)."""
-        row = frame_row(
-            charger_name=charger_name,
-            direction=direction,
-            message_type=message_type,
-            unique_id=unique_id,
-            action=action,
-            payload=payload,
-            source=source,
-        )
-        self._log_frames(charger_name, unique_id, action, [row])
-
-    def _log_frames(
-        self,
-        charger_name: str,
-        unique_id: str | None,
-        action: str | None,
-        rows: list[dict[str, Any]],
-    ) -> None:
-        """Log message-log rows written behind, or else in one unit of work; a failure is
-        logged, never raised, so a database outage cannot stop a socket from answering."""
-        if self.bookkeeping is not None:
-            self.bookkeeping.log_frames(rows)
-            return
-        try:
-            with self.database.unit_of_work() as session:
-                record_frames(session, rows)
-        except Exception:  # noqa: BLE001
-            log.exception(
-                "ocpp frame not logged",
-                extra={"charger_id": charger_name, "unique_id": unique_id, "action": action},
-            )
 
 
 def _uuid_id_tag(violation: Violation, payload: dict[str, Any]) -> bool:
@@ -269,50 +226,12 @@ def _uuid_id_tag(violation: Violation, payload: dict[str, Any]) -> bool:
     )
 
 
-def _error_body(error: CallErrorReply) -> list[Any]:
-    return [error.code.value, error.description, error.details]
-
-
 def _certificate_authority(settings: Settings) -> CertificateAuthority | None:
     if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
         return None
     return CertificateAuthority.from_files(
         settings.csms_ca_cert_file, settings.csms_ca_key_file, settings.cpo_name
     )
-
-
-def _rows(
-    name: str,
-    call: IncomingCall,
-    frames: list[tuple[Direction, int, Any]],
-    source: Source,
-    at: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Message-log rows for frames (direction, message type, payload) of `call`'s exchange."""
-    return [
-        frame_row(
-            charger_name=name,
-            direction=direction,
-            message_type=message_type,
-            unique_id=call.unique_id,
-            action=call.action,
-            payload=payload,
-            source=source,
-            at=at,
-        )
-        for direction, message_type, payload in frames
-    ]
-
-
-def _exchange_rows(
-    name: str, call: IncomingCall, conf: dict[str, Any], source: Source, at: datetime
-) -> list[dict[str, Any]]:
-    """The CALL and its CALLRESULT as message-log rows."""
-    frames = [
-        (Direction.IN, MessageType.Call, call.payload),
-        (Direction.OUT, MessageType.CallResult, conf),
-    ]
-    return _rows(name, call, frames, source, at=at)
 
 
 def _since(started: float) -> float:

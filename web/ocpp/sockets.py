@@ -73,7 +73,7 @@ class OcppNode:
         connection = ChargerConnection(
             ws,
             charger_name,
-            record_frame=partial(self.handler.record_frame, charger_name),
+            record_frame=partial(self.handler.frame_log.record_frame, charger_name),
             supported_actions=CHARGER_ACTIONS,
         )
         metrics.charger_socket_opened()

@@ -1,55 +1,88 @@
-"""Boot-storm control that follows what the node can take: the admission rate halves while
-answers are slow, grows back while they are quick, and never passes the ceiling."""
+"""Boot-storm control that follows what the node can take: boots are Accepted while the
+work in flight is within the backlog bound, however slow the storm makes each answer,
+and deferred with a short jittered interval scaled to the backlog above it."""
 
 import random
 
-from domain.boot_storm import ADJUST_EVERY_SECONDS, MIN_RATE, BootStormGuard
+from domain.boot_storm import (
+    MAX_RETRY_SECONDS,
+    MEASURE_EVERY_SECONDS,
+    MIN_RETRY_SECONDS,
+    BootStormGuard,
+)
 
 
-def settle(guard, latency, seconds, start=0.0):
-    """Feed `latency` answers every tenth of a second for `seconds`; returns the end time."""
+def answer(guard, calls, per_second, start=0.0):
+    """`calls` CALLs start together and are answered at `per_second`; returns the end time."""
+    for _ in range(calls):
+        guard.call_started(start)
     now = start
-    for _ in range(round(seconds * 10)):
-        guard.observe(latency, now)
-        now += 0.1
+    for _ in range(calls):
+        now += 1 / per_second
+        guard.call_finished(now)
     return now
 
 
-def test_a_healthy_node_admits_at_its_ceiling():
-    guard = BootStormGuard(400, random.Random(1))
-    settle(guard, 0.002, 5)
-    assert guard.rate == 400
-    assert [guard.admit(10.0) for _ in range(400)] == [None] * 400
+def queue(guard, calls, now):
+    for _ in range(calls):
+        guard.call_started(now)
 
 
-def test_slow_answers_halve_the_rate_down_to_one_boot_per_second():
-    guard = BootStormGuard(400, random.Random(1))
-    settle(guard, 2.0, 1)
-    assert MIN_RATE < guard.rate <= 100
-    settle(guard, 2.0, 10, start=1.0)
-    assert guard.rate == MIN_RATE
+def test_a_slow_busy_node_within_its_backlog_bound_accepts_every_boot():
+    guard = BootStormGuard(100000, random.Random(1), max_backlog=1024)
+    end = answer(guard, 200, per_second=10)  # each answer slow: a storm of handshakes
+    queue(guard, 1000, end)  # 100 s of work at that rate, but within the bound
+    assert [guard.admit(end) for _ in range(24)] == [None] * 24
 
 
-def test_a_slow_node_defers_boots_a_healthy_one_would_accept():
-    guard = BootStormGuard(400, random.Random(1))
-    end = settle(guard, 2.0, 3)
-    admitted = [guard.admit(end + 1 + i / 100) for i in range(100)]  # 100 boots in a second
-    assert admitted.count(None) < 20
-    assert all(wait >= 10 for wait in admitted if wait is not None)
+def test_boots_beyond_the_backlog_bound_are_deferred_with_short_jittered_intervals():
+    guard = BootStormGuard(100000, random.Random(1), max_backlog=1000)
+    end = answer(guard, 4000, per_second=1000)
+    queue(guard, 2000, end)  # 2 s of work at ~1,000 answers/s
+    waits = [guard.admit(end) for _ in range(200)]
+    assert None not in waits
+    # Back after about two seconds, jittered up to twice that, spread out.
+    assert all(2 <= wait <= 6 for wait in waits)
+    assert len(set(waits)) > 1
 
 
-def test_the_rate_recovers_once_answers_are_quick_again():
-    guard = BootStormGuard(100, random.Random(1))
-    end = settle(guard, 2.0, 5)
-    assert guard.rate == MIN_RATE
-    settle(guard, 0.001, 60, start=end)
-    assert guard.rate == 100
+def test_a_larger_backlog_sends_pending_chargers_further_out_up_to_a_bound():
+    guard = BootStormGuard(100000, random.Random(2), max_backlog=10)
+    end = answer(guard, 1000, per_second=100)
+    queue(guard, 50, end)
+    soon = guard.admit(end)
+    queue(guard, 950, end)
+    later = guard.admit(end)
+    queue(guard, 100000, end)
+    latest = [guard.admit(end) for _ in range(100)]
+    assert MIN_RETRY_SECONDS <= soon <= 2 < 10 <= later
+    assert max(latest) <= 2 * MAX_RETRY_SECONDS
 
 
-def test_the_rate_moves_at_most_once_per_adjustment_period():
-    guard = BootStormGuard(400, random.Random(1))
-    for _ in range(50):
-        guard.observe(5.0, 0.0)
-    assert guard.rate == 200
-    guard.observe(5.0, ADJUST_EVERY_SECONDS)
-    assert guard.rate == 100
+def test_boots_are_accepted_again_once_the_backlog_drains():
+    guard = BootStormGuard(100000, random.Random(3), max_backlog=10)
+    end = answer(guard, 1000, per_second=100)
+    queue(guard, 200, end)
+    assert guard.admit(end) is not None
+    for _ in range(200):
+        guard.call_finished(end)
+    assert guard.in_flight == 0
+    assert guard.admit(end) is None
+
+
+def test_idle_time_does_not_count_against_the_answer_rate():
+    guard = BootStormGuard(100)
+    answer(guard, 1000, per_second=1000)
+    busy_rate = guard.answer_rate
+    # One CALL a minute for an hour: the node is idle, not slow.
+    for minute in range(1, 61):
+        answer(guard, 1, per_second=1000, start=minute * 60.0)
+    assert guard.answer_rate >= busy_rate / 2
+
+
+def test_the_answer_rate_is_measured_over_periods_of_busy_time():
+    guard = BootStormGuard(100)
+    answer(guard, 10, per_second=1000)  # 10 ms: shorter than one measuring period
+    assert guard.answer_rate is None
+    answer(guard, 1000, per_second=1000, start=MEASURE_EVERY_SECONDS)
+    assert guard.answer_rate > 500
