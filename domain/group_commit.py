@@ -126,7 +126,13 @@ def _commit_groups(
     while True:
         group, stop = _next_group(waiting, max_items, max_wait)
         if group:
-            _commit_group(database, group)
+            try:
+                _commit_group(database, group)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:  # noqa: BLE001 - its submitters were failed; serve the next
+                # A committer that died here would leave every later submitter waiting forever.
+                log.exception("group commit interrupted", extra={"items": len(group)})
         if stop:
             return
 

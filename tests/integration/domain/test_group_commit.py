@@ -157,3 +157,7 @@ def test_a_group_stopped_before_its_commit_answers_no_submitter_with_a_result(pg
     outcomes = submit_together(group_of_three, [creating("i1"), interrupted, creating("i2")])
     assert all(isinstance(outcome, BaseException) for outcome in outcomes)
     assert stored_names(pg) == set()
+    # The committer lives on: the next unit of work is committed, not left waiting.
+    [(_, events)] = submit_together(group_of_three, [creating("after")])
+    assert events == ["after created"]
+    assert stored_names(pg) == {"after"}
