@@ -22,6 +22,7 @@ from domain.clock import parse_timestamp, to_wire
 from domain.errors import InvalidInput
 from domain.events import (
     BootAnswered,
+    ChargerChanged,
     ConnectorStatusReported,
     TransactionStarted,
     TransactionStopped,
@@ -202,6 +203,15 @@ KEPT_BEFORE_ANSWER = frozenset(
 )
 
 
+def _row_of(session: Session, snapshot: ChargerSnapshot) -> Charger:
+    """The snapshot's Charger row, loaded; a snapshot found to differ from it (a change
+    whose ChargerChanged went astray) is to be taken again after the commit."""
+    row = session.get(Charger, snapshot.id)
+    if (row.registration_status, row.id_tag) != (snapshot.registration_status, snapshot.id_tag):
+        record_event(session, ChargerChanged(snapshot.name))
+    return row
+
+
 def answer_heartbeat(
     session: Session | None, charger_name: str, context: CallContext
 ) -> Payload | None:
@@ -239,7 +249,7 @@ def answer_charger_call(
         if not note_communication(session, charger, context.now):
             return None
         if action in NEEDS_ROW:
-            charger = session.get(Charger, charger.id)
+            charger = _row_of(session, charger)
     else:
         charger.last_communication = context.now
     return answer(session, charger, payload, context)

@@ -250,15 +250,15 @@ class CallHandler:
 
 
 def _may_change(snapshot: ChargerSnapshot | None, call: IncomingCall) -> bool:
-    """The answered call may have changed what the snapshot holds: a BootNotification, or
-    a message naming a connector the snapshot does not know (stored on first sight). A
-    socket without one (its charger gone, or a failed read) looks its charger up until an
-    operator's change or its next connection takes one again."""
-    if snapshot is None:
-        return False
+    """The answered call named a connector the snapshot does not know (stored on first
+    sight). (A BootNotification that finds the snapshot differing from the row publishes
+    ChargerChanged instead.) A socket without one (its charger gone, or a failed read) looks
+    its charger up until an operator's change or its next connection takes one again."""
     connector_id = call.payload.get("connectorId")
-    return call.action == Action.boot_notification or (
-        isinstance(connector_id, int) and not snapshot.knows_connector(connector_id)
+    return (
+        snapshot is not None
+        and isinstance(connector_id, int)
+        and not snapshot.knows_connector(connector_id)
     )
 
 

@@ -80,6 +80,23 @@ def test_setting_an_accepted_charger_pending_while_connected_makes_its_next_tag_
         assert authorize(charger, tag) == {"status": "Invalid"}
 
 
+def test_a_registration_changed_without_its_event_is_picked_up_at_the_next_boot(
+    live_server, live_db
+):
+    name = register_charger(live_db, "snap-boot", registration_status=RegistrationStatus.PENDING)
+    tag = good_tag(live_db)
+    with LiveCharger(live_server.ws_url(name), name) as charger:
+        assert authorize(charger, tag) == {"status": "Invalid"}
+        with live_db.unit_of_work() as session:  # no ChargerChanged reaches the socket
+            session.execute(
+                update(Charger)
+                .where(Charger.name == name)
+                .values(registration_status=RegistrationStatus.ACCEPTED)
+            )
+        assert charger.boot().status == "Accepted"
+        assert authorize(charger, tag)["status"] == "Accepted"
+
+
 def test_deleting_a_connected_charger_is_refused_and_its_socket_goes_on(
     live_server, live_db, admin
 ):
