@@ -2,9 +2,10 @@
 registration status, own idTag and connectors. Charger-initiated calls are answered from it
 instead of loading the Charger and Connector rows each time.
 
-The socket takes it when it opens and again after an answer that may change it (a
-BootNotification, a message naming a connector not yet stored); an operator's change
-(`domain.events.ChargerChanged`) reaches the socket through the relay, which takes it again.
+The socket takes it when it opens and again after a message naming a connector not yet
+stored; an operator's change (`domain.events.ChargerChanged`, also recorded by a
+BootNotification that finds the snapshot differing from the row) reaches the socket through
+the relay, which takes it again.
 """
 
 from __future__ import annotations
