@@ -31,6 +31,14 @@ class ChargerDisconnected:
 
 
 @dataclass(frozen=True)
+class ChargerChanged:
+    """An operator changed or deleted the charger's record: a socket holding its snapshot
+    (domain/services/charger_snapshots.py) takes it again, on whichever node holds it."""
+
+    charger_name: str
+
+
+@dataclass(frozen=True)
 class BootAnswered:
     charger_name: str
     registration_status: str

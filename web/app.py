@@ -20,7 +20,7 @@ from web.access import init_access
 from web.api import init_api
 from web.auth import init_jwt
 from web.cli import register_cli
-from web.extensions import DATABASE_KEY, SETTINGS_KEY
+from web.extensions import DATABASE_KEY, EVENTS_KEY, SETTINGS_KEY
 from web.metrics import init_metrics
 from web.ocpp import init_ocpp
 from web.relay import init_relay
@@ -39,6 +39,7 @@ def create_app(settings: Settings, parts: WebParts) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[DATABASE_KEY] = parts.database
+    app.extensions[EVENTS_KEY] = parts.events
     init_jwt(app, settings.jwt_secret_key, settings.jwt_access_minutes, settings.jwt_refresh_days)
     init_access(app)
     init_api(app)

@@ -10,18 +10,31 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
+
+
+class EnvelopeKind(StrEnum):
+    COMMAND = "command"
+    # An operator changed or deleted the charger: its socket takes its snapshot again.
+    CHARGER_CHANGED = "charger_changed"
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """A command on its way to the node that holds the charger's socket."""
+    """A command (or a charger change) on its way to the node that holds the charger's
+    socket."""
 
     command_id: str
     charger_id: str  # the charge point identity (Charger.name)
     action: str
     payload: dict[str, Any]
     reply_to: str | None = None
+    kind: str = EnvelopeKind.COMMAND
+
+    @classmethod
+    def charger_changed(cls, charger_id: str) -> Envelope:
+        return cls("", charger_id, "", {}, kind=EnvelopeKind.CHARGER_CHANGED)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -22,6 +22,7 @@ from domain.clock import parse_timestamp, to_wire
 from domain.errors import InvalidInput
 from domain.events import (
     BootAnswered,
+    ChargerChanged,
     ConnectorStatusReported,
     TransactionStarted,
     TransactionStopped,
@@ -32,6 +33,7 @@ from domain.services import boot, meter_values, notifications, status, transacti
 from domain.services.authorize import id_tag_info
 from domain.services.certificate_requests import answer_sign_certificate
 from domain.services.certificates import CertificateAuthority
+from domain.services.charger_snapshots import ChargerSnapshot, note_communication
 from domain.write_behind import Bookkeeping
 
 
@@ -52,7 +54,9 @@ class CallContext:
 
 
 Payload = dict[str, Any]
-Answer = Callable[[Session, Charger, Payload, CallContext], Payload]
+# The answers below read only the snapshot's fields of the charger (id, name,
+# registration_status, id_tag), except those in NEEDS_ROW.
+Answer = Callable[[Session, Charger | ChargerSnapshot, Payload, CallContext], Payload]
 
 
 def _boot_notification(session: Session, charger: Charger, p: Payload, ctx: CallContext):
@@ -181,6 +185,9 @@ ANSWERS: dict[str, Answer] = {
     },
 }
 
+# Answers that write the Charger row itself: given a snapshot, they load it.
+NEEDS_ROW = frozenset({Action.boot_notification, Action.heartbeat})
+
 # The actions a charger may send (OCPP 1.6 plus the security extension).
 CHARGER_ACTIONS = frozenset(ANSWERS)
 # What the charger expects us to keep (it resends them until answered): their message-log
@@ -194,6 +201,15 @@ KEPT_BEFORE_ANSWER = frozenset(
         Action.status_notification,
     }
 )
+
+
+def _row_of(session: Session, snapshot: ChargerSnapshot) -> Charger:
+    """The snapshot's Charger row, loaded; a snapshot found to differ from it (a change
+    whose ChargerChanged went astray) is to be taken again after the commit."""
+    row = session.get(Charger, snapshot.id)
+    if (row.registration_status, row.id_tag) != (snapshot.registration_status, snapshot.id_tag):
+        record_event(session, ChargerChanged(snapshot.name))
+    return row
 
 
 def answer_heartbeat(
@@ -213,15 +229,27 @@ def answer_heartbeat(
 
 
 def answer_charger_call(
-    session: Session, charger: Charger, action: str, payload: Payload, context: CallContext
-) -> Payload:
+    session: Session,
+    charger: Charger | ChargerSnapshot,
+    action: str,
+    payload: Payload,
+    context: CallContext,
+) -> Payload | None:
     """Run the domain service for a charger-initiated `action` and return the `.conf`.
 
-    Writes through `session` (flushed, not committed) and notes the charger's last
-    communication. Raises InvalidInput for an action a charger does not send.
+    `charger` is its row, or its socket's snapshot (no row loaded unless the action writes
+    the row). Writes through `session` (flushed, not committed) and notes the charger's last
+    communication; None when a snapshot's charger has been deleted. Raises InvalidInput for
+    an action a charger does not send.
     """
     answer = ANSWERS.get(action)
     if answer is None:
         raise InvalidInput(f"{action} is not a charger-initiated OCPP 1.6 action")
-    charger.last_communication = context.now
+    if isinstance(charger, ChargerSnapshot):
+        if not note_communication(session, charger, context.now):
+            return None
+        if action in NEEDS_ROW:
+            charger = _row_of(session, charger)
+    else:
+        charger.last_communication = context.now
     return answer(session, charger, payload, context)

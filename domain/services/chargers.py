@@ -7,10 +7,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import ChargerChanged, record_event
 from domain.models import Charger, ChargerStatus, Connector, RegistrationStatus
 from domain.passwords import generate_authorization_key
 from domain.services.authorization_keys import key_hash, set_key
 from domain.services.charger_access import security_profile as valid_security_profile
+from domain.services.charger_snapshots import ChargerSnapshot
 
 SEED_CHARGERS = (("charger_1", "Tagmo3"), ("charger_2", "Zayed"), ("charger_3", "Shrouk"))
 SEED_CONNECTOR_IDS = (1, 2)
@@ -32,7 +34,9 @@ def get_charger(session: Session, name: str) -> Charger:
     return charger
 
 
-def ensure_connector(session: Session, charger: Charger, connector_id: int) -> Connector:
+def ensure_connector(
+    session: Session, charger: Charger | ChargerSnapshot, connector_id: int
+) -> Connector:
     """The charger's connector with this OCPP id, created on first sight (flushed)."""
     connector = session.scalar(
         select(Connector).where(
@@ -50,9 +54,12 @@ def ensure_connector(session: Session, charger: Charger, connector_id: int) -> C
     return connector
 
 
-def connector_pk(session: Session, charger: Charger, connector_id: int) -> int:
-    """The primary key of the charger's connector with this OCPP id, read without loading
-    the row (created on first sight, flushed)."""
+def connector_pk(session: Session, charger: Charger | ChargerSnapshot, connector_id: int) -> int:
+    """The primary key of the charger's connector with this OCPP id: from the socket's
+    snapshot when it has it, else read without loading the row (created on first sight,
+    flushed)."""
+    if isinstance(charger, ChargerSnapshot) and connector_id in charger.connectors:
+        return charger.connectors[connector_id]
     found = session.scalar(
         select(Connector.id).where(
             Connector.charger_id == charger.id, Connector.connector_id == connector_id
@@ -134,6 +141,7 @@ def update_charger(session: Session, name: str, **changes) -> Charger:
     for field, value in changes.items():
         setattr(charger, field, value)
     session.flush()
+    record_event(session, ChargerChanged(name))
     return charger
 
 
@@ -160,6 +168,7 @@ def delete_charger(session: Session, name: str) -> None:
         raise Conflict(f"charger {name!r} is connected; disconnect it before deleting it")
     # Rows below the charger go by the database's ON DELETE CASCADE.
     session.execute(delete(Charger).where(Charger.id == charger.id))
+    record_event(session, ChargerChanged(name))
 
 
 def set_authorization_key(session: Session, name: str, authorization_key: str | None) -> Charger:

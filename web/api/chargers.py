@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from ocpp.v16.enums import Action
 
+from domain.events import recorded_events
 from domain.models import Charger, ChargerStatus, RegistrationStatus, Role
 from domain.passwords import generate_authorization_key
 from domain.queries.chargers import charger_detail, connected_chargers, list_chargers
@@ -28,7 +29,7 @@ from web.api.fields import (
     one_of,
     text,
 )
-from web.extensions import database
+from web.extensions import database, event_bus
 from web.relay import CommandRequest, relay
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,8 @@ class ChargerDetail(MethodView):
             charger = charger_service.update_charger(session, name, **changes)
             trigger = charger_service.boot_trigger(previous, charger)
             detail = charger_detail(session, name)
+            changed = recorded_events(session)
+        event_bus().publish(changed)
         if trigger is not None:
             _send_after_commit(name, Action.trigger_message, trigger)
         return detail
@@ -244,6 +247,8 @@ class ChargerDetail(MethodView):
         """Delete a disconnected charger and its records (its message log is kept)"""
         with database().unit_of_work() as session:
             charger_service.delete_charger(session, name)
+            changed = recorded_events(session)
+        event_bus().publish(changed)
 
 
 @blp.route(f"/{CHARGER_IN_URL}/authorization-key/")

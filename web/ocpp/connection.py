@@ -18,6 +18,7 @@ from ocpp.messages import MessageType
 from simple_websocket import ConnectionClosed
 
 from domain.models import Direction
+from domain.services.charger_snapshots import ChargerSnapshot
 from web import metrics
 from web.ocpp.framing import (
     UNPARSED,
@@ -80,6 +81,10 @@ class ChargerConnection:
         self.ws.sock = _SendAll(ws.sock)
         self.charger_name = charger_name
         self.close_reason = ""  # set when we close it
+        # What the socket keeps about its charger (web/ocpp/handlers.py takes it); None: its
+        # calls look the charger up.
+        self.snapshot: ChargerSnapshot | None = None
+        self.snapshot_lock = threading.Lock()
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()

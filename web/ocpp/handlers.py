@@ -36,6 +36,7 @@ from domain.services.charger_calls import (
     answer_charger_call,
     answer_heartbeat,
 )
+from domain.services.charger_snapshots import ChargerSnapshot, take_snapshot
 from domain.services.chargers import find_charger
 from domain.services.message_log import record_frames
 from domain.settings import Settings
@@ -91,28 +92,51 @@ class CallHandler:
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
         """The socket's reply to one CALL (never raises for anything the charger sent)."""
         name = connection.charger_name
-        outcome = self.run(name, call)
+        snapshot = connection.snapshot
+        outcome = self.run(name, call, snapshot=snapshot)
         if isinstance(outcome, Refused):
             return Reply(error_frame(call.unique_id, *error_body(outcome.error)))
+        if _may_change(snapshot, call):
+            self.refresh_snapshot(connection)
         sent = CallConfSent(name, call.action, outcome)
         return Reply(
             result_frame(call.unique_id, outcome), after_send=partial(self.events.publish, [sent])
         )
 
+    def refresh_snapshot(self, connection: ChargerConnection) -> None:
+        """Take the socket's snapshot of its charger again (None when it is no longer
+        registered, or the read failed: its calls then look the charger up each time)."""
+        with connection.snapshot_lock:  # the last read taken is the last one kept
+            try:
+                with self.database.unit_of_work() as session:
+                    connection.snapshot = take_snapshot(session, connection.charger_name)
+            except Exception:  # noqa: BLE001 - the lookup path is always correct
+                connection.snapshot = None
+                log.exception(
+                    "charger snapshot not taken", extra={"charger_id": connection.charger_name}
+                )
+
     def run(
-        self, name: str, call: IncomingCall, source: Source = Source.CHARGER
+        self,
+        name: str,
+        call: IncomingCall,
+        source: Source = Source.CHARGER,
+        snapshot: ChargerSnapshot | None = None,
     ) -> dict[str, Any] | Refused:
         """Answer charger `name`'s CALL: the `.conf` payload, committed with both frames of
-        the exchange logged, or Refused with the CALLERROR (both frames logged). Publishes
-        the committed unit of work's events and a CallAnswered; never raises."""
+        the exchange logged, or Refused with the CALLERROR (both frames logged). Without the
+        socket's `snapshot` the charger is looked up. Publishes the committed unit of work's
+        events and a CallAnswered; never raises."""
         # Boot admission follows the backlog in flight.
         self.storm_guard.call_started(time.monotonic())
         try:
-            return self._run(name, call, source)
+            return self._run(name, call, source, snapshot)
         finally:
             self.storm_guard.call_finished(time.monotonic())
 
-    def _run(self, name: str, call: IncomingCall, source: Source) -> dict[str, Any] | Refused:
+    def _run(
+        self, name: str, call: IncomingCall, source: Source, snapshot: ChargerSnapshot | None
+    ) -> dict[str, Any] | Refused:
         started = time.perf_counter()
         violations = schema_violations(call.action, call.payload)
         if source is Source.API:
@@ -129,10 +153,17 @@ class CallHandler:
         try:
             if call.action == Action.heartbeat and context.bookkeeping is not None:
                 # All of it is written behind: no unit of work to open and commit.
-                conf, events = self._answer_in(None, name, call, context, source), []
+                conf, events = self._answer_in(None, name, call, context, source, None), []
             else:
                 conf, events = self.committer.submit(
-                    partial(self._answer_in, name=name, call=call, context=context, source=source)
+                    partial(
+                        self._answer_in,
+                        name=name,
+                        call=call,
+                        context=context,
+                        source=source,
+                        snapshot=snapshot,
+                    )
                 )
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
             error = call_error_for(failure)
@@ -157,12 +188,13 @@ class CallHandler:
         call: IncomingCall,
         context: CallContext,
         source: Source,
+        snapshot: ChargerSnapshot | None,
     ) -> dict[str, Any]:
         """The `.conf`, written through `session` (None: a Heartbeat written behind)."""
         if call.action == Action.heartbeat:
             conf = answer_heartbeat(session, name, context)
         else:
-            charger = find_charger(session, name)
+            charger = snapshot or find_charger(session, name)
             conf = (
                 None
                 if charger is None
@@ -215,6 +247,19 @@ class CallHandler:
             ),
         )
         return refused
+
+
+def _may_change(snapshot: ChargerSnapshot | None, call: IncomingCall) -> bool:
+    """The answered call named a connector the snapshot does not know (stored on first
+    sight). (A BootNotification that finds the snapshot differing from the row publishes
+    ChargerChanged instead.) A socket without one (its charger gone, or a failed read) looks
+    its charger up until an operator's change or its next connection takes one again."""
+    connector_id = call.payload.get("connectorId")
+    return (
+        snapshot is not None
+        and isinstance(connector_id, int)
+        and not snapshot.knows_connector(connector_id)
+    )
 
 
 def _uuid_id_tag(violation: Violation, payload: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.group_commit import committer_for
 from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
+from domain.services.charger_snapshots import take_snapshot
 from domain.services.message_log_partitions import ensure_message_log_partitions
 from domain.services.socket_events import record_socket_event
 from domain.services.status import socket_closed, socket_opened
@@ -94,12 +95,22 @@ class OcppNode:
             previous.close(reason=REPLACED)
         self._presence_call("claim", name)
         now = utcnow()
-        with self.database.unit_of_work() as session:
+        with connection.snapshot_lock, self.database.unit_of_work() as session:
             socket_opened(session, name, now, self.settings.node_id)
             record_socket_event(session, name, SocketEventKind.OPENED, now)
+            connection.snapshot = take_snapshot(session, name)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
         self.events.publish([ChargerConnected(name)])
+
+    def refresh_snapshot(self, charger_name: str) -> bool:
+        """Take the snapshot of charger `charger_name` again if this node holds its socket
+        (an operator changed or deleted it); False when it does not."""
+        connection = self.connections.get(charger_name)
+        if connection is None or connection.closed:
+            return False
+        self.handler.refresh_snapshot(connection)
+        return True
 
     def _closed(self, connection: ChargerConnection) -> None:
         name = connection.charger_name

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from adapters.relay import RelayTransport, build_transport
-from domain.events import CallConfSent, ChargerConnected, EventBus
+from domain.events import CallConfSent, ChargerChanged, ChargerConnected, EventBus
 from web.extensions import database, settings
 from web.ocpp import ocpp_node
+from web.relay.charger_changes import ChargerChanges
 from web.relay.delivery import NodeRelay
 from web.relay.events import EventStream, EventType
 from web.relay.outcomes import Outcomes
@@ -41,10 +42,12 @@ def init_relay(app: Flask, events: EventBus) -> Relay:
     config, db, sockets = settings(app), database(app), ocpp_node(app)
     transport = build_transport(config)
     outcomes = Outcomes(db, transport)
-    node = NodeRelay(config, db, transport, sockets.connections, outcomes)
+    node = NodeRelay(config, db, transport, sockets.connections, outcomes, sockets.refresh_snapshot)
     sender = CommandSender(config, db, sockets.presence, transport, outcomes, node)
     events.subscribe(ChargerConnected, node.charger_connected)
     events.subscribe(CallConfSent, node.conf_sent)
+    changes = ChargerChanges(config.node_id, sockets.presence, transport, sockets.refresh_snapshot)
+    events.subscribe(ChargerChanged, changes.changed)
     EventStream(transport).subscribe_to(events)
     app.extensions[RELAY_KEY] = Relay(transport, node, sender)
     return app.extensions[RELAY_KEY]

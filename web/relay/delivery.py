@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from ocpp.messages import MessageType
 from ocpp.v16.enums import Action, GenericStatus
 
-from adapters.relay.transport import Envelope, RelayTransport
+from adapters.relay.transport import Envelope, EnvelopeKind, RelayTransport
 from domain.db import Database
 from domain.events import CallConfSent, ChargerConnected
 from domain.models import CommandStatus, Direction, RegistrationStatus
@@ -41,8 +42,11 @@ class NodeRelay:
         transport: RelayTransport,
         connections: ConnectionMap,
         outcomes: Outcomes,
+        refresh_snapshot: Callable[[str], object],
     ):
         self._settings = settings
+        # Takes a charger's snapshot again on its socket here (a CHARGER_CHANGED envelope).
+        self._refresh_snapshot = refresh_snapshot
         self._database = database
         self._transport = transport
         self._connections = connections
@@ -105,7 +109,11 @@ class NodeRelay:
 
     def _received(self, envelope: Envelope) -> None:
         # Called on the subscription loop: hand each envelope its own greenlet.
-        threading.Thread(target=self.deliver, args=(envelope,), daemon=True).start()
+        if envelope.kind == EnvelopeKind.CHARGER_CHANGED:
+            work, args = self._refresh_snapshot, (envelope.charger_id,)
+        else:
+            work, args = self.deliver, (envelope,)
+        threading.Thread(target=work, args=args, daemon=True).start()
 
     def charger_connected(self, event: ChargerConnected) -> None:
         """Start listening with the first socket (queued commands wait for `conf_sent`)."""

@@ -40,7 +40,8 @@ def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(pg_db, tmp
 
     def answer(name):
         call = IncomingCall(f"{name}-1", "StartTransaction", START)
-        return json.loads(handler.answer(SimpleNamespace(charger_name=name), call).frame)
+        socket = SimpleNamespace(charger_name=name, snapshot=None)  # the lookup path
+        return json.loads(handler.answer(socket, call).frame)
 
     try:
         with ThreadPoolExecutor(2) as pool:

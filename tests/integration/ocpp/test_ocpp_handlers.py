@@ -32,7 +32,7 @@ def handler(db, settings):
     return handler
 
 
-CONNECTION = SimpleNamespace(charger_name="cp1")
+CONNECTION = SimpleNamespace(charger_name="cp1", snapshot=None)
 
 
 def answer(handler, unique_id, action, payload):

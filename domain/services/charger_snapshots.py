@@ -1,0 +1,64 @@
+"""What a charger's socket keeps about its charger between messages: the row id, name,
+registration status, own idTag and connectors. Charger-initiated calls are answered from it
+instead of loading the Charger and Connector rows each time.
+
+The socket takes it when it opens and again after a message naming a connector not yet
+stored; an operator's change (`domain.events.ChargerChanged`, also recorded by a
+BootNotification that finds the snapshot differing from the row) reaches the socket through
+the relay, which takes it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain.models import Charger, Connector
+
+
+@dataclass(frozen=True, eq=False)
+class ChargerSnapshot:
+    id: int
+    name: str
+    registration_status: str
+    id_tag: str
+    # OCPP connector id -> Connector row id
+    connectors: Mapping[int, int]
+
+    def knows_connector(self, connector_id: int) -> bool:
+        """Connector 0 (the charger as a whole) has no row: always known."""
+        return connector_id == 0 or connector_id in self.connectors
+
+
+def take_snapshot(session: Session, name: str) -> ChargerSnapshot | None:
+    """The charger's snapshot as stored now (two reads); None when it is not registered."""
+    row = session.execute(
+        select(Charger.id, Charger.registration_status, Charger.id_tag).where(Charger.name == name)
+    ).one_or_none()
+    if row is None:
+        return None
+    connectors = session.execute(
+        select(Connector.connector_id, Connector.id).where(Connector.charger_id == row.id)
+    ).all()
+    return ChargerSnapshot(
+        row.id,
+        name,
+        row.registration_status,
+        row.id_tag,
+        MappingProxyType({connector_id: pk for connector_id, pk in connectors}),
+    )
+
+
+def note_communication(session: Session, snapshot: ChargerSnapshot, now) -> bool:
+    """The charger was heard from now (one UPDATE, no row loaded); False when it has been
+    deleted since the snapshot was taken. Commits nothing."""
+    changed = session.execute(
+        update(Charger.__table__)
+        .where(Charger.__table__.c.id == snapshot.id)
+        .values(last_communication=now)
+    ).rowcount
+    return changed > 0
