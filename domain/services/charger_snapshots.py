@@ -5,7 +5,8 @@ instead of loading the Charger and Connector rows each time.
 The socket takes it when it opens and again after a message naming a connector not yet
 stored; an operator's change (`domain.events.ChargerChanged`, also recorded by a
 BootNotification that finds the snapshot differing from the row) reaches the socket through
-the relay, which takes it again.
+the relay, which takes it again. Should that relay message be lost, the socket node's
+periodic check (`stale_snapshots`, every PRESENCE_TTL / 3 seconds) takes it again.
 """
 
 from __future__ import annotations
@@ -51,6 +52,32 @@ def take_snapshot(session: Session, name: str) -> ChargerSnapshot | None:
         row.id_tag,
         MappingProxyType({connector_id: pk for connector_id, pk in connectors}),
     )
+
+
+STALE_CHECK_BATCH = 1000  # snapshots compared with their rows per query
+
+
+def stale_snapshots(session: Session, snapshots: list[ChargerSnapshot]) -> list[str]:
+    """Names of the chargers whose registration status or idTag differ from their rows, or
+    whose rows are gone: a relay message about an operator's change may have been lost, and
+    this bounds how long a socket answers from an old snapshot. Reads only."""
+    stale = []
+    for start in range(0, len(snapshots), STALE_CHECK_BATCH):
+        batch = {snapshot.id: snapshot for snapshot in snapshots[start : start + STALE_CHECK_BATCH]}
+        stored = {
+            row.id: (row.registration_status, row.id_tag)
+            for row in session.execute(
+                select(Charger.id, Charger.registration_status, Charger.id_tag).where(
+                    Charger.id.in_(batch)
+                )
+            )
+        }
+        stale += [
+            snapshot.name
+            for charger_id, snapshot in batch.items()
+            if stored.get(charger_id) != (snapshot.registration_status, snapshot.id_tag)
+        ]
+    return stale
 
 
 def note_communication(session: Session, snapshot: ChargerSnapshot, now) -> bool:

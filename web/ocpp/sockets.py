@@ -18,7 +18,7 @@ from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.group_commit import committer_for
 from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
-from domain.services.charger_snapshots import take_snapshot
+from domain.services.charger_snapshots import stale_snapshots, take_snapshot
 from domain.services.message_log_partitions import ensure_message_log_partitions
 from domain.services.socket_events import record_socket_event
 from domain.services.status import socket_closed, socket_opened
@@ -174,6 +174,22 @@ class OcppNode:
                 self.presence.refresh_many(self.connections.names())
             except Exception:  # noqa: BLE001 - try again next period
                 log.exception("presence refresh failed")
+            self.refresh_stale_snapshots()
+
+    def refresh_stale_snapshots(self) -> list[str]:
+        """Take again the snapshots that no longer match their rows (a lost relay message
+        about an operator's change); returns their chargers' names."""
+        connections = [self.connections.get(name) for name in self.connections.names()]
+        snapshots = [c.snapshot for c in connections if c is not None and c.snapshot is not None]
+        try:
+            with self.database.unit_of_work() as session:
+                stale = stale_snapshots(session, snapshots)
+        except Exception:  # noqa: BLE001 - try again next period
+            log.exception("snapshot check failed")
+            return []
+        for name in stale:
+            self.refresh_snapshot(name)
+        return stale
 
 
 def _close_reason(connection: ChargerConnection) -> str:
