@@ -7,7 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.e2e.dashboard.browser import chromium, csp_violations
-from tests.e2e.dashboard.test_dashboard_browser import css, sign_in, wait_for
+from tests.e2e.dashboard.test_dashboard_browser import click_link, css, sign_in, wait_for
 from tests.live_server import postgres_live_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -27,7 +27,7 @@ def test_the_dashboard_runs_live_without_a_csp_violation(server):
     with chromium() as browser:
         # Waits for the event stream to open: the server takes only a ticket in its URL.
         sign_in(browser, server, VIEWER)
-        browser.find_element(By.LINK_TEXT, "charger_1").click()
+        click_link(browser, "charger_1")
         wait_for(browser, lambda b: css(b, '#charger-connectors tr[data-connector="1"]'), "page")
         assert csp_violations(browser) == []
 

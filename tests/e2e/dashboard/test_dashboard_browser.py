@@ -65,6 +65,17 @@ def wait_for(browser, condition, message: str):
     )
 
 
+def click_link(browser, text: str) -> None:
+    """Click a link of the overview, whose rows live events re-render: a link replaced
+    between finding and clicking it is found again."""
+
+    def clicked(b) -> bool:
+        b.find_element(By.LINK_TEXT, text).click()
+        return True
+
+    wait_for(browser, clicked, f"the {text} link clicked")
+
+
 def css(browser, selector: str):
     return browser.find_elements(By.CSS_SELECTOR, selector)
 
@@ -148,7 +159,7 @@ def test_operator_watches_a_charger_connect_charge_and_answer_a_reset_live(serve
                 "the stopped transaction no longer active",
             )
 
-            browser.find_element(By.LINK_TEXT, "charger_1").click()
+            click_link(browser, "charger_1")
             wait_for(
                 browser, lambda b: css(b, '#charger-view[data-status="Connected"]'), "charger page"
             )
@@ -219,7 +230,7 @@ def test_an_expired_access_token_is_refreshed_and_the_page_carries_on(server):
 def test_viewer_sees_the_charger_page_without_command_buttons_on_a_phone(server):
     with chromium(width=390, height=844) as browser:
         sign_in(browser, server, VIEWER)
-        browser.find_element(By.LINK_TEXT, "charger_2").click()
+        click_link(browser, "charger_2")
         wait_for(browser, lambda b: b.find_element(By.ID, "charger-view").is_displayed(), "charger")
         wait_for(
             browser, lambda b: css(b, '#charger-connectors tr[data-connector="1"]'), "connectors"
