@@ -13,6 +13,7 @@ from domain.boot_storm import BootStormGuard
 from domain.events import EventBus, TransactionStarted
 from domain.group_commit import GroupCommitter
 from domain.models import Transaction
+from domain.services.charger_snapshots import take_snapshot
 from domain.services.chargers import create_charger, delete_charger
 from tests.conftest import make_settings
 from web.ocpp.framing import IncomingCall
@@ -23,12 +24,22 @@ pytestmark = pytest.mark.postgres
 START = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-30T12:00:00Z"}
 
 
-def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(pg_db, tmp_path):
+@pytest.mark.parametrize("from_snapshot", [False, True], ids=["lookup", "snapshot"])
+def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(
+    pg_db, tmp_path, from_snapshot
+):
+    # One charger is deleted by an operator while its socket is open; the socket answers
+    # from a charger lookup per message, or from the snapshot taken before the deletion.
     with pg_db.unit_of_work() as session:
         create_charger(session, "gc-kept", connector_ids=(1,))
         create_charger(session, "gc-gone", connector_ids=(1,))
     with pg_db.unit_of_work() as session:
-        delete_charger(session, "gc-gone")  # by an operator, while its socket is open
+        snapshots = {
+            name: take_snapshot(session, name) if from_snapshot else None
+            for name in ("gc-kept", "gc-gone")
+        }
+    with pg_db.unit_of_work() as session:
+        delete_charger(session, "gc-gone")
     events = EventBus()
     started = []
     events.subscribe(TransactionStarted, started.append)
@@ -40,7 +51,7 @@ def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(pg_db, tmp
 
     def answer(name):
         call = IncomingCall(f"{name}-1", "StartTransaction", START)
-        socket = SimpleNamespace(charger_name=name, snapshot=None)  # the lookup path
+        socket = SimpleNamespace(charger_name=name, snapshot=snapshots[name])
         return json.loads(handler.answer(socket, call).frame)
 
     try:

@@ -2,30 +2,19 @@
 connectors) and an operator's change reaches it: answers stay exactly what a lookup per
 message would give."""
 
-import json
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import pytest
 from ocpp.exceptions import SecurityError
 from ocpp.v16 import call
 from sqlalchemy import select, update
 
-from domain.boot_storm import BootStormGuard
-from domain.events import EventBus, TransactionStarted
-from domain.group_commit import GroupCommitter
 from domain.models import Charger, ChargerStatus, Connector, RegistrationStatus, Role
-from domain.services.charger_snapshots import take_snapshot
-from domain.services.chargers import create_charger, delete_charger
 from domain.services.id_tags import create_id_tag
 from domain.services.users import ensure_user
 from tests.charger import LiveCharger
-from tests.conftest import make_settings
 from tests.integration.relay.conftest import Api
 from tests.ocpp_client import register_charger
-from web.ocpp.framing import IncomingCall
-from web.ocpp.handlers import CallHandler
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -147,36 +136,3 @@ def test_a_connector_first_named_by_start_transaction_takes_the_later_messages(
         ).all()
     assert connectors == [1, 2, 3]
     assert again.transaction_id != started.transaction_id
-
-
-def test_a_snapshot_of_a_charger_deleted_since_gets_security_error_alone_in_its_group(
-    pg_db, tmp_path
-):
-    with pg_db.unit_of_work() as session:
-        create_charger(session, "snap-kept", connector_ids=(1,))
-        create_charger(session, "snap-gone", connector_ids=(1,))
-    with pg_db.unit_of_work() as session:
-        snapshots = {name: take_snapshot(session, name) for name in ("snap-kept", "snap-gone")}
-    with pg_db.unit_of_work() as session:
-        delete_charger(session, "snap-gone")
-    events = EventBus()
-    started = []
-    events.subscribe(TransactionStarted, started.append)
-    committer = GroupCommitter(pg_db, max_items=2, max_wait=60.0)
-    handler = CallHandler(
-        pg_db, make_settings(tmp_path), BootStormGuard(1000), events, committer=committer
-    )
-
-    def answer(name):
-        socket = SimpleNamespace(charger_name=name, snapshot=snapshots[name])
-        call_ = IncomingCall(f"{name}-1", "StartTransaction", START)
-        return json.loads(handler.answer(socket, call_).frame)
-
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            kept, gone = pool.map(answer, ["snap-kept", "snap-gone"])
-    finally:
-        committer.close()
-    assert kept[:2] == [3, "snap-kept-1"] and kept[2]["idTagInfo"]["status"]
-    assert gone[:3] == [4, "snap-gone-1", "SecurityError"]
-    assert [event.charger_name for event in started] == ["snap-kept"]
