@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -118,3 +118,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def statement_connection(session: Session) -> Connection:
+    """The session's connection, for statements built once with `bindparam()`s and run as
+    `statement_connection(session).execute(STATEMENT, params)`.
+
+    A statement built per call costs more CPU than its round trip (construction and cache
+    key: ~140 µs through `session.execute` against ~40 µs here). Pending ORM changes are
+    flushed first, as `session.execute` would (a no-op for a clean session)."""
+    session.flush()
+    return session.connection()

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import AuthorizationStatus
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from domain.clock import to_wire
+from domain.db import statement_connection
 from domain.models import (
     Charger,
     IdTag,
@@ -29,26 +30,57 @@ _STATUS = {
 
 def find_id_tag(session: Session, id_tag: str) -> IdTag | None:
     """The IdTag row for `id_tag`; OCPP id tags are case-insensitive (CiString20)."""
-    return _find_id_tag(session, id_tag)[0]
+    return _find_id_tag(session, id_tag)
 
 
-def _find_id_tag(session: Session, id_tag: str, *also) -> tuple:
-    """(the IdTag row or None, *the `also` columns read with it) in one query per attempt."""
+def _find_id_tag(session: Session, id_tag: str) -> IdTag | None:
     for match in (IdTag.id_tag == id_tag, func.lower(IdTag.id_tag) == id_tag.lower()):
-        found = session.execute(select(IdTag, *also).where(match)).first()
+        found = session.scalars(select(IdTag).where(match)).first()
         if found is not None:
-            return tuple(found)
-    return (None, *(None for _ in also))
+            return found
+    return None
 
 
-def _charging(id_tag: str, except_transaction: int | None):
-    """Whether an Active transaction (other than `except_transaction`) uses `id_tag`."""
-    query = select(Transaction.id).where(
-        Transaction.id_tag == id_tag, Transaction.status == TransactionStatus.ACTIVE
+_TAGS = IdTag.__table__
+_TRANSACTIONS = Transaction.__table__
+_TAG_COLUMNS = (_TAGS.c.status, _TAGS.c.expiry_date, _TAGS.c.parent_id_tag)
+_TAG = bindparam("tag")
+
+
+def _charging(except_transaction: bool):
+    """Whether an Active transaction (other than the bound `transaction`) uses the tag."""
+    query = select(_TRANSACTIONS.c.id).where(
+        _TRANSACTIONS.c.id_tag == _TAG, _TRANSACTIONS.c.status == TransactionStatus.ACTIVE
     )
-    if except_transaction is not None:
-        query = query.where(Transaction.id != except_transaction)
-    return query.exists()
+    if except_transaction:
+        query = query.where(_TRANSACTIONS.c.id != bindparam("transaction"))
+    return query.exists().label("charging")
+
+
+# Built once: the tag's idTagInfo columns, matched exactly or case-insensitively, alone or
+# with whether it charges elsewhere (ConcurrentTx rides along: one round trip per attempt).
+_LOOKUPS = {
+    (exact, concurrent, excepted): select(
+        *_TAG_COLUMNS, *((_charging(excepted),) if concurrent else ())
+    ).where(
+        _TAGS.c.id_tag == _TAG if exact else func.lower(_TAGS.c.id_tag) == bindparam("lower_tag")
+    )
+    for exact in (True, False)
+    for concurrent in (True, False)
+    for excepted in (True, False)
+}
+
+
+def _tag_row(session: Session, id_tag: str, concurrent: bool, except_transaction: int | None):
+    """The tag's status, expiry, parent (and `charging` when `concurrent`), or None."""
+    params = {"tag": id_tag, "lower_tag": id_tag.lower(), "transaction": except_transaction}
+    connection = statement_connection(session)
+    for exact in (True, False):
+        lookup = _LOOKUPS[exact, concurrent, except_transaction is not None]
+        found = connection.execute(lookup, params).first()
+        if found is not None:
+            return found
+    return None
 
 
 def id_tag_info(
@@ -73,15 +105,13 @@ def id_tag_info(
         return {"status": AuthorizationStatus.invalid.value}
     if id_tag == charger.id_tag:
         return {"status": AuthorizationStatus.accepted.value}
-    # The concurrent-transaction check rides along with the tag lookup (one round trip).
-    also = (_charging(id_tag, except_transaction),) if check_concurrent else ()
-    row, *charging = _find_id_tag(session, id_tag, *also)
+    row = _tag_row(session, id_tag, check_concurrent, except_transaction)
     if row is None:
         return {"status": AuthorizationStatus.invalid.value}
     status = _STATUS.get(row.status, AuthorizationStatus.invalid)
     if status is AuthorizationStatus.accepted and row.expiry_date and row.expiry_date <= now:
         status = AuthorizationStatus.expired
-    if status is AuthorizationStatus.accepted and check_concurrent and charging[0]:
+    if status is AuthorizationStatus.accepted and check_concurrent and row.charging:
         status = AuthorizationStatus.concurrent_tx
     info: dict[str, Any] = {"status": status.value}
     if row.parent_id_tag:

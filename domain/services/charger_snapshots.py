@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from domain.db import statement_connection
 from domain.models import Charger, Connector
 
 
@@ -80,12 +81,15 @@ def stale_snapshots(session: Session, snapshots: list[ChargerSnapshot]) -> list[
     return stale
 
 
+_HEARD_FROM = (
+    update(Charger.__table__)
+    .where(Charger.__table__.c.id == bindparam("b_charger"))
+    .values(last_communication=bindparam("b_now"))
+)
+
+
 def note_communication(session: Session, snapshot: ChargerSnapshot, now) -> bool:
     """The charger was heard from now (one UPDATE, no row loaded); False when it has been
     deleted since the snapshot was taken. Commits nothing."""
-    changed = session.execute(
-        update(Charger.__table__)
-        .where(Charger.__table__.c.id == snapshot.id)
-        .values(last_communication=now)
-    ).rowcount
-    return changed > 0
+    heard = {"b_charger": snapshot.id, "b_now": now}
+    return statement_connection(session).execute(_HEARD_FROM, heard).rowcount > 0

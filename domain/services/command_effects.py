@@ -17,10 +17,11 @@ from ocpp.v16.enums import (
     ReservationStatus,
     UpdateStatus,
 )
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp, utcnow
+from domain.db import statement_connection
 from domain.models import (
     Charger,
     ChargingProfile,
@@ -39,6 +40,14 @@ from domain.services.reservations import ReservationState
 # How long after a RemoteStartTransaction the charger's StartTransaction counts as its result:
 # generous against the spec's ConnectionTimeOut (the time a driver has to plug in).
 REMOTE_START_WINDOW = timedelta(minutes=10)
+
+# Built once: read for every StartTransaction.
+_REMOTE_STARTS = select(Command.payload, Command.created_at).where(
+    Command.charger_id == bindparam("b_charger"),
+    Command.action == Action.remote_start_transaction,
+    Command.status.in_((RemoteStartStopStatus.accepted, CommandStatus.SENT)),
+    Command.created_at >= bindparam("b_since"),
+)
 
 
 def apply_answer(session: Session, command: Command) -> None:
@@ -70,13 +79,8 @@ def mark_if_remote_started(
     now = now or utcnow()
     candidates = [
         created_at
-        for payload, created_at in session.execute(
-            select(Command.payload, Command.created_at).where(
-                Command.charger_id == charger_id,
-                Command.action == Action.remote_start_transaction,
-                Command.status.in_((RemoteStartStopStatus.accepted, CommandStatus.SENT)),
-                Command.created_at >= now - REMOTE_START_WINDOW,
-            )
+        for payload, created_at in statement_connection(session).execute(
+            _REMOTE_STARTS, {"b_charger": charger_id, "b_since": now - REMOTE_START_WINDOW}
         )
         if payload.get("idTag") == id_tag
         and payload.get("connectorId", connector_id) == connector_id

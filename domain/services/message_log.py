@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
+from domain.db import statement_connection
 from domain.models import Direction, OcppMessage
 from domain.services.authorization_keys import redact
 
@@ -44,8 +45,11 @@ def record_frame(session: Session, **frame: Any) -> None:
     session.add(OcppMessage(**frame_row(**frame)))
 
 
+_INSERT = insert(OcppMessage.__table__)
+
+
 def record_frames(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert `frame_row` rows now, in one statement, in the session's transaction (a
     Core insert: no ORM objects, nothing left for the flush). Commits nothing."""
     if rows:
-        session.execute(insert(OcppMessage.__table__), rows)
+        statement_connection(session).execute(_INSERT, rows)

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
+from domain.db import statement_connection
 from domain.models import (
     Charger,
     ChargerEvent,
@@ -32,21 +33,56 @@ UNKNOWN_TRANSACTION = "UnknownTransaction"
 _TRANSACTIONS = Transaction.__table__
 _CONNECTORS = Connector.__table__
 
+# Built once: every StopTransaction runs them.
+_TO_STOP = (
+    select(
+        _TRANSACTIONS.c.id,
+        _TRANSACTIONS.c.connector_id,
+        _TRANSACTIONS.c.status,
+        _TRANSACTIONS.c.stop_reason,
+        _TRANSACTIONS.c.meter_stop,
+        _CONNECTORS.c.connector_id.label("connector_number"),
+    )
+    .join(_CONNECTORS, _CONNECTORS.c.id == _TRANSACTIONS.c.connector_id)
+    .where(
+        _TRANSACTIONS.c.id == bindparam("b_transaction"),
+        _TRANSACTIONS.c.charger_id == bindparam("b_charger"),
+    )
+)
+_STOP_COLUMNS = {
+    _TRANSACTIONS.c.end_time: bindparam("b_end_time"),
+    _TRANSACTIONS.c.meter_stop: bindparam("b_meter_stop"),
+    _TRANSACTIONS.c.stop_reason: bindparam("b_stop_reason"),
+    _TRANSACTIONS.c.stop_id_tag: bindparam("b_stop_id_tag"),
+    _TRANSACTIONS.c.status: TransactionStatus.COMPLETED,
+}
+_COMPLETE = (
+    update(_TRANSACTIONS)
+    .where(_TRANSACTIONS.c.id == bindparam("b_transaction"))
+    .values(_STOP_COLUMNS)
+)
+# Free the connector unless another transaction still runs there.
+_FREE = (
+    update(_CONNECTORS)
+    .where(
+        _CONNECTORS.c.id == bindparam("b_connector"),
+        _CONNECTORS.c.status == ConnectorStatus.OCCUPIED,
+        ~select(_TRANSACTIONS.c.id)
+        .where(
+            _TRANSACTIONS.c.connector_id == bindparam("b_connector"),
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != bindparam("b_transaction"),
+        )
+        .exists(),
+    )
+    .values({_CONNECTORS.c.status: ConnectorStatus.AVAILABLE})
+)
+
 
 def transaction_to_stop(session: Session, charger: Charger, transaction_id: int) -> Row | None:
     """The charger's transaction with what a stop needs, or None when it does not know it."""
-    return session.execute(
-        select(
-            _TRANSACTIONS.c.id,
-            _TRANSACTIONS.c.connector_id,
-            _TRANSACTIONS.c.status,
-            _TRANSACTIONS.c.stop_reason,
-            _TRANSACTIONS.c.meter_stop,
-            _CONNECTORS.c.connector_id.label("connector_number"),
-        )
-        .join(_CONNECTORS, _CONNECTORS.c.id == _TRANSACTIONS.c.connector_id)
-        .where(_TRANSACTIONS.c.id == transaction_id, _TRANSACTIONS.c.charger_id == charger.id)
-    ).first()
+    found = {"b_transaction": transaction_id, "b_charger": charger.id}
+    return statement_connection(session).execute(_TO_STOP, found).first()
 
 
 def stop_known(
@@ -61,7 +97,7 @@ def stop_known(
     if transaction.status == TransactionStatus.ACTIVE:
         close_transaction(session, transaction, stopped)
     elif transaction.status == TransactionStatus.FAILED:
-        _replace_reconciledclose_transaction(session, charger, transaction, stopped)
+        _replace_reconciled_close(session, charger, transaction, stopped)
     record_meter_values(
         session,
         charger,
@@ -90,38 +126,17 @@ def close_transaction(
 ) -> None:
     """Complete `transaction` (and set the `also` columns), free its connector unless another
     transaction still runs there, enqueue its finalisation: Core statements, no rows loaded."""
-    session.execute(
-        update(_TRANSACTIONS)
-        .where(_TRANSACTIONS.c.id == transaction.id)
-        .values(
-            {
-                _TRANSACTIONS.c.end_time: stop.timestamp,
-                _TRANSACTIONS.c.meter_stop: stop.meter_stop,
-                _TRANSACTIONS.c.stop_reason: stop.reason or "Local",
-                _TRANSACTIONS.c.stop_id_tag: stop.id_tag,
-                _TRANSACTIONS.c.status: TransactionStatus.COMPLETED,
-                **(also or {}),
-            }
-        )
-    )
-    still_busy = (
-        select(_TRANSACTIONS.c.id)
-        .where(
-            _TRANSACTIONS.c.connector_id == transaction.connector_id,
-            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
-            _TRANSACTIONS.c.id != transaction.id,
-        )
-        .exists()
-    )
-    session.execute(
-        update(_CONNECTORS)
-        .where(
-            _CONNECTORS.c.id == transaction.connector_id,
-            _CONNECTORS.c.status == ConnectorStatus.OCCUPIED,
-            ~still_busy,
-        )
-        .values({_CONNECTORS.c.status: ConnectorStatus.AVAILABLE})
-    )
+    stopped = {
+        "b_transaction": transaction.id,
+        "b_connector": transaction.connector_id,
+        "b_end_time": stop.timestamp,
+        "b_meter_stop": stop.meter_stop,
+        "b_stop_reason": stop.reason or "Local",
+        "b_stop_id_tag": stop.id_tag,
+    }
+    connection = statement_connection(session)
+    connection.execute(_COMPLETE.values(also) if also else _COMPLETE, stopped)
+    connection.execute(_FREE, stopped)
     enqueue_task(
         session,
         FINALIZE_SESSION,
@@ -130,7 +145,7 @@ def close_transaction(
     )
 
 
-def _replace_reconciledclose_transaction(
+def _replace_reconciled_close(
     session: Session, charger: Charger, transaction: Row, stop: Stop
 ) -> None:
     """The charger's own stop outranks the estimate reconciliation closed the session with.

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import to_wire
+from domain.db import statement_connection
 from domain.models import (
     Charger,
     Connector,
@@ -20,7 +21,7 @@ from domain.models import (
 from domain.services.authorize import id_tag_info
 from domain.services.chargers import connector_pk
 from domain.services.command_effects import mark_if_remote_started
-from domain.services.insert_once import insert_once
+from domain.services.insert_once import dialect_of, prepared_insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.reconciliation import settle_connector
 from domain.services.reservations import use_reservation
@@ -33,6 +34,26 @@ from domain.services.transaction_close import (
 
 _CONNECTORS = Connector.__table__
 _TRANSACTIONS = Transaction.__table__
+_START_KEY = (_TRANSACTIONS.c.connector_id, _TRANSACTIONS.c.id_tag, _TRANSACTIONS.c.start_time)
+# Built once (a statement built per call costs more CPU than its round trip).
+_STARTED_BEFORE = select(_TRANSACTIONS.c.id).where(
+    *(column == bindparam(column.name) for column in _START_KEY)
+)
+# The connector becomes OCCUPIED; whether another Active transaction is on it rides along.
+_OCCUPY = (
+    update(_CONNECTORS)
+    .where(_CONNECTORS.c.id == bindparam("b_connector"))
+    .values({_CONNECTORS.c.status: ConnectorStatus.OCCUPIED})
+    .returning(
+        select(_TRANSACTIONS.c.id)
+        .where(
+            _TRANSACTIONS.c.connector_id == bindparam("b_connector"),
+            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+            _TRANSACTIONS.c.id != bindparam("b_transaction"),
+        )
+        .exists()
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -85,35 +106,25 @@ def _insert_once(
     reservation_id: int | None,
 ) -> tuple[int, bool]:
     """The new transaction's id, or a retry's existing one; True when it already existed."""
-    transaction_id = session.scalar(
-        insert_once(
-            session,
-            Transaction,
-            Transaction.connector_id,
-            Transaction.id_tag,
-            Transaction.start_time,
-        )
-        .values(
-            charger_id=charger.id,
-            connector_id=connector,
-            id_tag=id_tag,
-            start_time=timestamp,
-            meter_start=meter_start,
-            reservation_id=reservation_id,
-            status=TransactionStatus.ACTIVE,
-        )
-        .returning(Transaction.id)
+    insert = prepared_insert_once(
+        dialect_of(session), _TRANSACTIONS, _START_KEY, _TRANSACTIONS.c.id
     )
+    key = {"connector_id": connector, "id_tag": id_tag, "start_time": timestamp}
+    connection = statement_connection(session)
+    transaction_id = connection.execute(
+        insert,
+        {
+            **key,
+            "charger_id": charger.id,
+            "meter_start": meter_start,
+            "reservation_id": reservation_id,
+            "status": TransactionStatus.ACTIVE,
+        },
+    ).scalar()
     replayed = transaction_id is None
     if replayed:
         # A retry, or the same start committed concurrently: answer with that transaction.
-        transaction_id = session.scalar(
-            select(Transaction.id).where(
-                Transaction.connector_id == connector,
-                Transaction.id_tag == id_tag,
-                Transaction.start_time == timestamp,
-            )
-        )
+        transaction_id = connection.execute(_STARTED_BEFORE, key).scalar()
     return transaction_id, replayed
 
 
@@ -132,11 +143,10 @@ def _occupy(
     be charging, so it is closed first and its idTag no longer counts as charging elsewhere.
     Whether there is one rides along with the connector's update.
     """
-    crowded = session.scalar(
-        update(_CONNECTORS)
-        .where(_CONNECTORS.c.id == connector)
-        .values({_CONNECTORS.c.status: ConnectorStatus.OCCUPIED})
-        .returning(_other_active_on(connector, transaction_id))
+    crowded = (
+        statement_connection(session)
+        .execute(_OCCUPY, {"b_connector": connector, "b_transaction": transaction_id})
+        .scalar()
     )
     if crowded:
         settle_connector(session, session.get(Transaction, transaction_id), now)
@@ -147,19 +157,6 @@ def _occupy(
         id_tag=id_tag,
         connector_id=connector_id,
         now=now,
-    )
-
-
-def _other_active_on(connector: int, transaction_id: int):
-    """Whether an Active transaction other than `transaction_id` is on `connector`."""
-    return (
-        select(_TRANSACTIONS.c.id)
-        .where(
-            _TRANSACTIONS.c.connector_id == connector,
-            _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
-            _TRANSACTIONS.c.id != transaction_id,
-        )
-        .exists()
     )
 
 
