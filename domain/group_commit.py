@@ -3,19 +3,23 @@
 What a charger expects us to keep (StartTransaction, StopTransaction, MeterValues,
 StatusNotification, ...) is committed before its `.conf`; one transaction per message is a
 BEGIN, a COMMIT and a WAL flush each. A worker's `GroupCommitter` takes the units of work its
-sockets submit, runs each inside a SAVEPOINT of one shared transaction, commits once for the
+sockets submit, runs them one after another in one shared transaction, commits once for the
 group and wakes each submitter with its own result:
 
 - a group is what is waiting when the committer is free, topped up for at most `max_wait`
   seconds after its first item arrived, and never more than `max_items`;
-- an item that raises rolls back its savepoint only and raises to its submitter only;
-- a failed commit raises to every submitter of the group (nothing of it is kept);
+- an item that raises is taken out and raises to its submitter only: the group's transaction
+  is rolled back and the others run again, without it, in a new one (optimistic isolation:
+  items fail rarely, and a SAVEPOINT around every item cost two round trips each);
+- a failure of the database connection itself, and a failed commit, raise to every submitter
+  of the group (nothing of it is kept; the chargers resend);
 - the events an item recorded (`record_event`) are handed to its submitter only after the
   commit, so nothing is published for what was rolled back.
 
-Threading primitives only: under gevent's monkey patching the committer is a greenlet and a
-submitter's wait yields to the other sockets; in tests and embedded it is a thread. Needs a
-database with working SAVEPOINTs (PostgreSQL; pysqlite's transaction handling is not).
+An item is only database work on the session it is given (no other side effects), so running
+it again is safe. Threading primitives only: under gevent's monkey patching the committer is
+a greenlet and a submitter's wait yields to the other sockets; in tests and embedded it is a
+thread. Used on PostgreSQL; SQLite keeps one transaction per unit of work.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from domain.db import Database
@@ -160,24 +165,28 @@ def _next_group(waiting: queue.Queue, max_items: int, max_wait: float) -> tuple[
     return group, False
 
 
+class _ItemFailed(Exception):
+    """An item raised: the group's transaction is rolled back and run again without it."""
+
+
+# Failures of the connection rather than of one item's work: the whole group hears them.
+_GROUP_FAILURES = (exc.OperationalError, exc.InterfaceError)
+
+
 def _commit_group(database: Database, group: list[_Item]) -> None:
-    """Run each item in its own savepoint, commit once, wake every submitter."""
+    """Run the items in one transaction, commit once, wake every submitter."""
     # Whatever stops the group before its commit (even a greenlet being killed) fails
     # every item not failed already: no submitter is woken with a result never committed.
     not_committed: BaseException = RuntimeError("the group commit was interrupted")
     committed = False
     try:
-        with database.unit_of_work() as session:
-            for item in group:
-                try:
-                    with session.begin_nested():
-                        item.result = item.work(session)
-                except Exception as failure:  # noqa: BLE001 - the item's, raised to its submitter
-                    item.error = failure
-                    take_recorded_events(session)  # rolled back: none of them happened
-                else:
-                    item.events = take_recorded_events(session)
-        committed = True
+        running = group
+        while not committed:
+            try:
+                _run_together(database, running)
+                committed = True
+            except _ItemFailed:
+                running = [item for item in running if item.error is None]
     except Exception as failure:  # noqa: BLE001 - the commit's: every submitter hears it
         log.warning("group commit failed", extra={"items": len(group)}, exc_info=True)
         not_committed = failure
@@ -186,3 +195,18 @@ def _commit_group(database: Database, group: list[_Item]) -> None:
             if not committed and item.error is None:
                 item.error, item.events = not_committed, []
             item.done.set()
+
+
+def _run_together(database: Database, items: list[_Item]) -> None:
+    """Run `items` in one unit of work and commit; raises _ItemFailed (rolled back) when
+    one of them raised, with that item's error set."""
+    with database.unit_of_work() as session:
+        for item in items:
+            try:
+                item.result = item.work(session)
+            except _GROUP_FAILURES:
+                raise
+            except Exception as failure:  # noqa: BLE001 - the item's, raised to its submitter
+                item.error, item.result, item.events = failure, None, []
+                raise _ItemFailed from failure
+            item.events = take_recorded_events(session)

@@ -1,5 +1,5 @@
-"""Group commit on a real PostgreSQL: one transaction per group, each item in its own
-savepoint, each submitter answered with its own result only after the commit."""
+"""Group commit on a real PostgreSQL: one transaction per group (run again without an item
+that failed), each submitter answered with its own result only after the commit."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -71,7 +71,7 @@ def test_a_group_of_units_of_work_shares_one_transaction(pg, group_of_three):
     assert stored_names(pg) == {"g1", "g2", "g3"}
 
 
-def test_a_failing_item_rolls_back_only_its_savepoint_and_fails_only_its_submitter(
+def test_a_failing_item_fails_only_its_submitter_and_the_others_are_kept_once(
     pg, group_of_three
 ):
     first, failed, last = submit_together(
@@ -91,6 +91,42 @@ def test_a_failing_database_statement_is_isolated_too(pg, group_of_three):
     outcomes = submit_together(group_of_three, [creating("d1"), duplicate, creating("d2")])
     assert isinstance(outcomes[1], IntegrityError)
     assert stored_names(pg) == {"d1", "d2"}
+
+
+def test_the_items_around_a_failing_one_run_again_in_one_new_transaction(pg, group_of_three):
+    runs = []
+
+    def counted(name, fail=False):
+        work = creating(name, fail)
+
+        def run(session):
+            runs.append(name)
+            return work(session)
+
+        return run
+
+    first, failed, last = submit_together(
+        group_of_three, [counted("r1"), counted("r-bad", fail=True), counted("r2")]
+    )
+    assert isinstance(failed, RuntimeError)
+    # Their results are those of the run that committed: one transaction, both rows once.
+    assert first[0] == last[0]
+    # Whatever ran before the failing item in the first attempt ran again without it.
+    assert runs.count("r-bad") == 1
+    assert all(runs.count(name) == 2 for name in runs[: runs.index("r-bad")])
+    assert len(runs) == 3 + runs.index("r-bad")
+    with pg.unit_of_work() as session:
+        names = session.scalars(select(Charger.name).where(Charger.name.like("r%"))).all()
+    assert sorted(names) == ["r1", "r2"]
+
+
+def test_a_lost_database_connection_fails_the_whole_group(pg, group_of_three):
+    def cut_off(session):
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    outcomes = submit_together(group_of_three, [creating("c1"), cut_off, creating("c2")])
+    assert all(isinstance(outcome, Exception) for outcome in outcomes)
+    assert not {"c1", "c2"} & stored_names(pg)
 
 
 def test_a_failed_commit_answers_every_submitter_with_the_error_and_keeps_nothing(
