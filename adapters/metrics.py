@@ -220,18 +220,19 @@ def shared_redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 
-def record_task(config: Settings, name: str, state: TaskState) -> None:
-    """A background job (by its Celery task name) was sent, or ran to success or failure.
+def record_task(config: Settings, name: str, state: TaskState, count: int = 1) -> None:
+    """A background job (by its Celery task name) was sent, or ran to success or failure
+    (`count` such jobs at once: one update for a batch).
 
     Embedded, jobs run in the web process and count there; with Redis they run in Celery
     workers anywhere, and count in one Redis hash that /metrics reads. A metrics failure is
     logged and never fails the task."""
     if config.redis_url is None:
         if _instruments is not None:
-            _instruments.tasks.labels(name, state).inc()
+            _instruments.tasks.labels(name, state).inc(count)
         return
     try:
         field = f"{name}{TASK_FIELD_SEPARATOR}{state}"
-        shared_redis(config.redis_url).hincrby(task_counts_key(config), field, 1)
+        shared_redis(config.redis_url).hincrby(task_counts_key(config), field, count)
     except redis.RedisError as error:
         log.warning("task not counted", extra={"task": name, "outcome": state, "error": error})
