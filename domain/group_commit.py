@@ -3,10 +3,11 @@
 What a charger expects us to keep (StartTransaction, StopTransaction, MeterValues,
 StatusNotification, ...) is committed before its `.conf`; one transaction per message is a
 BEGIN, a COMMIT and a WAL flush each. A worker's `GroupCommitter` takes the units of work its
-sockets submit, runs them one after another in one shared transaction, commits once for the
+sockets submit; each of its `committers` (threads, each with its own connection) takes the
+next group, runs its items one after another in one shared transaction, commits once for the
 group and wakes each submitter with its own result:
 
-- a group is what is waiting when the committer is free, topped up for at most `max_wait`
+- a group is what is waiting when a committer is free, topped up for at most `max_wait`
   seconds after its first item arrived, and never more than `max_items`;
 - an item that raises is taken out and raises to its submitter only: the group's transaction
   is rolled back and the others run again, without it, in a new one (optimistic isolation:
@@ -45,6 +46,9 @@ T = TypeVar("T")
 
 MAX_ITEMS = 64  # units of work per commit
 MAX_WAIT = 0.002  # seconds a group waits for company after its first item arrived
+# Groups in flight at once, each on its own connection: one committer alone spends most of
+# its time waiting for the database's answers, statement after statement.
+COMMITTERS = 4
 
 _STOP = object()
 
@@ -86,7 +90,7 @@ class UnitOfWorkCommitter:
 
 
 def committer_for(database: Database) -> Committer:
-    """Group commit where SAVEPOINTs work (PostgreSQL), else one transaction per unit."""
+    """Group commit on PostgreSQL, else (SQLite, one writer) one transaction per unit."""
     if database.engine.dialect.name == "postgresql":
         return GroupCommitter(database)
     return UnitOfWorkCommitter(database)
@@ -96,22 +100,29 @@ class GroupCommitter:
     """The `Committer` of a worker on PostgreSQL: `submit(work)` runs `work(session)` in
     the next committed group."""
 
-    def __init__(self, database: Database, max_items: int = MAX_ITEMS, max_wait: float = MAX_WAIT):
-        if max_items < 1 or max_wait < 0:
-            raise ValueError("max_items must be >= 1 and max_wait >= 0")
+    def __init__(
+        self,
+        database: Database,
+        max_items: int = MAX_ITEMS,
+        max_wait: float = MAX_WAIT,
+        committers: int = COMMITTERS,
+    ):
+        if max_items < 1 or max_wait < 0 or committers < 1:
+            raise ValueError("max_items and committers must be >= 1, max_wait >= 0")
         self._waiting: queue.Queue = queue.Queue()
-        threading.Thread(
-            target=_commit_groups,
-            args=(database, self._waiting, max_items, max_wait),
-            name="group-commit",
-            daemon=True,
-        ).start()
-        # The committer holds no reference to this object: dropping it stops the committer.
-        self._closer = weakref.finalize(self, self._waiting.put, _STOP)
+        for number in range(committers):
+            threading.Thread(
+                target=_commit_groups,
+                args=(database, self._waiting, max_items, max_wait),
+                name=f"group-commit-{number}",
+                daemon=True,
+            ).start()
+        # The committers hold no reference to this object: dropping it stops them.
+        self._closer = weakref.finalize(self, _stop_all, self._waiting, committers)
 
     def submit(self, work: Callable[[Session], T]) -> tuple[T, list[Event]]:
         """`work(session)`'s result and the events it recorded, once the group holding its
-        writes has committed. Raises what `work` raised (only its savepoint rolled back) or
+        writes has committed. Raises what `work` raised (nothing of it kept) or
         the group's commit failure (nothing of the group kept); blocks only the caller."""
         item = _Item(work)
         self._waiting.put(item)
@@ -121,8 +132,13 @@ class GroupCommitter:
         return item.result, item.events
 
     def close(self) -> None:
-        """Stop the committer once what is already waiting is committed (idempotent)."""
+        """Stop the committers once what is already waiting is committed (idempotent)."""
         self._closer()
+
+
+def _stop_all(waiting: queue.Queue, committers: int) -> None:
+    for _ in range(committers):
+        waiting.put(_STOP)
 
 
 def _commit_groups(

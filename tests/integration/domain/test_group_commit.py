@@ -1,6 +1,7 @@
 """Group commit on a real PostgreSQL: one transaction per group (run again without an item
 that failed), each submitter answered with its own result only after the commit."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,8 +22,8 @@ def pg(pg_db):
 
 
 def grouped(pg, size):
-    """A committer whose groups close when `size` items are waiting (no deadline in reach)."""
-    committer = GroupCommitter(pg, max_items=size, max_wait=60.0)
+    """One committer whose groups close when `size` items are waiting (no deadline in reach)."""
+    committer = GroupCommitter(pg, max_items=size, max_wait=60.0, committers=1)
     yield committer
     committer.close()
 
@@ -71,9 +72,7 @@ def test_a_group_of_units_of_work_shares_one_transaction(pg, group_of_three):
     assert stored_names(pg) == {"g1", "g2", "g3"}
 
 
-def test_a_failing_item_fails_only_its_submitter_and_the_others_are_kept_once(
-    pg, group_of_three
-):
+def test_a_failing_item_fails_only_its_submitter_and_the_others_are_kept_once(pg, group_of_three):
     first, failed, last = submit_together(
         group_of_three, [creating("ok1"), creating("bad", fail=True), creating("ok2")]
     )
@@ -118,6 +117,29 @@ def test_the_items_around_a_failing_one_run_again_in_one_new_transaction(pg, gro
     with pg.unit_of_work() as session:
         names = session.scalars(select(Charger.name).where(Charger.name.like("r%"))).all()
     assert sorted(names) == ["r1", "r2"]
+
+
+def test_several_committers_run_groups_at_the_same_time(pg):
+    # Each item is a group of its own; the first waits for the second, which only a second
+    # committer can be running meanwhile.
+    committer = GroupCommitter(pg, max_items=1, max_wait=0, committers=2)
+    second_ran = threading.Event()
+
+    def first(session):
+        assert second_ran.wait(10), "the second group never ran beside the first"
+        return creating("p1")(session)
+
+    def second(session):
+        second_ran.set()
+        return creating("p2")(session)
+
+    try:
+        outcomes = submit_together(committer, [first, second])
+    finally:
+        committer.close()
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes)
+    assert outcomes[0][0] != outcomes[1][0]  # two transactions
+    assert {"p1", "p2"} <= stored_names(pg)
 
 
 def test_a_lost_database_connection_fails_the_whole_group(pg, group_of_three):
@@ -183,7 +205,7 @@ def test_group_commit_is_chosen_on_postgresql_and_one_transaction_each_on_sqlite
 
 
 class Interrupted(BaseException):
-    """Like a greenlet being killed: not an Exception, so no savepoint catches it."""
+    """Like a greenlet being killed: not an Exception, so no item-failure handling catches it."""
 
 
 def test_a_group_stopped_before_its_commit_answers_no_submitter_with_a_result(pg, group_of_three):

@@ -44,7 +44,7 @@ def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(
     started = []
     events.subscribe(TransactionStarted, started.append)
     # The group closes when both CALLs are waiting: they share one transaction.
-    committer = GroupCommitter(pg_db, max_items=2, max_wait=60.0)
+    committer = GroupCommitter(pg_db, max_items=2, max_wait=60.0, committers=1)
     handler = CallHandler(
         pg_db, make_settings(tmp_path), BootStormGuard(1000), events, committer=committer
     )
