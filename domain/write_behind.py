@@ -1,12 +1,13 @@
 """Write-behind for bookkeeping a charger will not resend.
 
-A Heartbeat's last-heartbeat time and the message-log rows of non-transactional frames are
-not worth a commit before the answer: the charger never sends them again, and losing the
+A Heartbeat's last-heartbeat time, the last-communication time of every message answered
+from a socket's snapshot and the message-log rows of non-transactional frames are not worth
+a commit before the answer: the charger never sends them again, and losing the
 last second of them in a crash loses nothing anyone acts on. `Bookkeeping` is the port the
 socket path writes them to; `WriteBehind` is its adapter: a bounded queue per worker,
-coalesced (one last-heartbeat time per charger) and written by one writer thread (a
-greenlet under gevent) in one unit of work every `interval` seconds, as one multi-row
-insert and one batched UPDATE. `close()` (graceful shutdown, atexit) writes what is left.
+coalesced (one last-heartbeat and one last-communication time per charger) and written by
+one writer thread (a greenlet under gevent) in one unit of work every `interval` seconds, as
+one multi-row insert and batched UPDATEs. `close()` (graceful shutdown, atexit) writes what is left.
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
@@ -40,6 +41,9 @@ class Bookkeeping(Protocol):
     def note_heartbeat(self, charger_name: str, at: datetime) -> None:
         """Charger `charger_name` was heard from (a Heartbeat) at `at`."""
 
+    def note_communication(self, charger_name: str, at: datetime) -> None:
+        """Charger `charger_name` was heard from (any message) at `at`."""
+
     def log_frames(self, rows: list[dict[str, Any]]) -> None:
         """Message-log rows (`message_log.frame_row`) to be kept."""
 
@@ -62,6 +66,11 @@ _NOTE_HEARTBEATS = (
         last_communication=_later_of(_CHARGERS.c.last_communication),
     )
 )
+_NOTE_COMMUNICATIONS = (
+    update(_CHARGERS)
+    .where(_CHARGERS.c.name == bindparam("charger_name"))
+    .values(last_communication=_later_of(_CHARGERS.c.last_communication))
+)
 
 
 class WriteBehind:
@@ -82,6 +91,7 @@ class WriteBehind:
         self.counted = counted
         self._lock = threading.Lock()
         self._heartbeats: dict[str, datetime] = {}
+        self._communications: dict[str, datetime] = {}
         self._rows: list[dict[str, Any]] = []
         self._queued = 0  # reported with the next flush: one metric update per flush
         self._flushing = threading.Lock()  # one flush at a time: the timer's or close()'s
@@ -95,13 +105,19 @@ class WriteBehind:
         atexit.register(_close_if_alive, this)
 
     def note_heartbeat(self, charger_name: str, at: datetime) -> None:
+        self._note(self._heartbeats, charger_name, at)
+
+    def note_communication(self, charger_name: str, at: datetime) -> None:
+        self._note(self._communications, charger_name, at)
+
+    def _note(self, times: dict[str, datetime], charger_name: str, at: datetime) -> None:
         with self._lock:
-            if charger_name in self._heartbeats:
-                self._heartbeats[charger_name] = max(at, self._heartbeats[charger_name])
+            if charger_name in times:
+                times[charger_name] = max(at, times[charger_name])
                 return
             if not self._room_for(1):
                 return
-            self._heartbeats[charger_name] = at
+            times[charger_name] = at
             self._queued += 1
 
     def log_frames(self, rows: list[dict[str, Any]]) -> None:
@@ -114,7 +130,10 @@ class WriteBehind:
     def pending(self) -> int:
         """Rows waiting for the next flush."""
         with self._lock:
-            return len(self._heartbeats) + len(self._rows)
+            return self._pending_locked()
+
+    def _pending_locked(self) -> int:
+        return len(self._heartbeats) + len(self._communications) + len(self._rows)
 
     def flush(self) -> None:
         """Write everything queued now, in one unit of work. A failure is logged and the
@@ -122,11 +141,12 @@ class WriteBehind:
         with self._flushing:
             with self._lock:
                 heartbeats, self._heartbeats = self._heartbeats, {}
+                heard, self._communications = self._communications, {}
                 rows, self._rows = self._rows, []
                 queued, self._queued = self._queued, 0
             if queued:
                 self.counted("queued", queued)
-            if not heartbeats and not rows:
+            if not heartbeats and not heard and not rows:
                 return
             try:
                 with self.database.unit_of_work() as session:
@@ -135,6 +155,11 @@ class WriteBehind:
                             _NOTE_HEARTBEATS,
                             [{"charger_name": n, "at": at} for n, at in heartbeats.items()],
                         )
+                    if heard:
+                        session.execute(
+                            _NOTE_COMMUNICATIONS,
+                            [{"charger_name": n, "at": at} for n, at in heard.items()],
+                        )
                     if rows:
                         session.execute(insert(OcppMessage.__table__), rows)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
@@ -142,9 +167,9 @@ class WriteBehind:
                     "write-behind flush failed",
                     extra={"heartbeats": len(heartbeats), "rows": len(rows)},
                 )
-                self._put_back(heartbeats, rows)
+                self._put_back(heartbeats, heard, rows)
                 return
-            self.counted("written", len(heartbeats) + len(rows))
+            self.counted("written", len(heartbeats) + len(heard) + len(rows))
 
     def close(self) -> None:
         """Stop the writer and write what is left (graceful shutdown; idempotent)."""
@@ -153,17 +178,23 @@ class WriteBehind:
 
     def _room_for(self, count: int) -> bool:
         """Called with `_lock` held; counts the rows dropped when there is no room."""
-        if len(self._heartbeats) + len(self._rows) + count <= self.capacity:
+        if self._pending_locked() + count <= self.capacity:
             return True
         self.counted("dropped", count)
         return False
 
-    def _put_back(self, heartbeats: dict[str, datetime], rows: list[dict[str, Any]]) -> None:
+    def _put_back(
+        self,
+        heartbeats: dict[str, datetime],
+        heard: dict[str, datetime],
+        rows: list[dict[str, Any]],
+    ) -> None:
         with self._lock:
-            for name, at in heartbeats.items():
-                if name not in self._heartbeats and self._room_for(1):
-                    self._heartbeats[name] = at
-            room = max(0, self.capacity - len(self._heartbeats) - len(self._rows))
+            for kept, times in ((self._heartbeats, heartbeats), (self._communications, heard)):
+                for name, at in times.items():
+                    if name not in kept and self._room_for(1):
+                        kept[name] = at
+            room = max(0, self.capacity - self._pending_locked())
             if len(rows) > room:
                 self.counted("dropped", len(rows) - room)
             self._rows[:0] = rows[:room]

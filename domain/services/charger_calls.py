@@ -203,10 +203,13 @@ KEPT_BEFORE_ANSWER = frozenset(
 )
 
 
-def _row_of(session: Session, snapshot: ChargerSnapshot) -> Charger:
-    """The snapshot's Charger row, loaded; a snapshot found to differ from it (a change
-    whose ChargerChanged went astray) is to be taken again after the commit."""
+def _row_of(session: Session, snapshot: ChargerSnapshot) -> Charger | None:
+    """The snapshot's Charger row, loaded (None when it has been deleted); a snapshot found
+    to differ from it (a change whose ChargerChanged went astray) is to be taken again after
+    the commit."""
     row = session.get(Charger, snapshot.id)
+    if row is None:
+        return None
     if (row.registration_status, row.id_tag) != (snapshot.registration_status, snapshot.id_tag):
         record_event(session, ChargerChanged(snapshot.name))
     return row
@@ -239,17 +242,23 @@ def answer_charger_call(
 
     `charger` is its row, or its socket's snapshot (no row loaded unless the action writes
     the row). Writes through `session` (flushed, not committed) and notes the charger's last
-    communication; None when a snapshot's charger has been deleted. Raises InvalidInput for
-    an action a charger does not send.
+    communication (written behind with `context.bookkeeping`). None when a snapshot's charger
+    is found deleted; written behind, a deleted charger's rows fail on their foreign keys
+    instead (see `charger_snapshots.is_registered`). Raises InvalidInput for an action a
+    charger does not send.
     """
     answer = ANSWERS.get(action)
     if answer is None:
         raise InvalidInput(f"{action} is not a charger-initiated OCPP 1.6 action")
     if isinstance(charger, ChargerSnapshot):
-        if not note_communication(session, charger, context.now):
+        if context.bookkeeping is not None:
+            context.bookkeeping.note_communication(charger.name, context.now)
+        elif not note_communication(session, charger, context.now):
             return None
         if action in NEEDS_ROW:
             charger = _row_of(session, charger)
+            if charger is None:
+                return None
     else:
         charger.last_communication = context.now
     return answer(session, charger, payload, context)

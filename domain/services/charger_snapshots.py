@@ -81,6 +81,15 @@ def stale_snapshots(session: Session, snapshots: list[ChargerSnapshot]) -> list[
     return stale
 
 
+_REGISTERED = select(Charger.__table__.c.id).where(Charger.__table__.c.id == bindparam("b_charger"))
+
+
+def is_registered(session: Session, snapshot: ChargerSnapshot) -> bool:
+    """Whether the snapshot's charger still exists (asked after a message answered from the
+    snapshot failed: a charger deleted since fails on its rows' foreign keys). Reads only."""
+    return session.execute(_REGISTERED, {"b_charger": snapshot.id}).first() is not None
+
+
 _HEARD_FROM = (
     update(Charger.__table__)
     .where(Charger.__table__.c.id == bindparam("b_charger"))

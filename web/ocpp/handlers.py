@@ -20,6 +20,7 @@ from typing import Any
 
 from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.boot_storm import BootStormGuard
@@ -36,7 +37,7 @@ from domain.services.charger_calls import (
     answer_charger_call,
     answer_heartbeat,
 )
-from domain.services.charger_snapshots import ChargerSnapshot, take_snapshot
+from domain.services.charger_snapshots import ChargerSnapshot, is_registered, take_snapshot
 from domain.services.chargers import find_charger
 from domain.services.message_log import record_frames
 from domain.settings import Settings
@@ -166,6 +167,7 @@ class CallHandler:
                     )
                 )
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
+            failure = self._explained(failure, name, snapshot)
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
                 log.exception(
@@ -208,6 +210,20 @@ class CallHandler:
         if context.bookkeeping is None or call.action in KEPT_BEFORE_ANSWER:
             record_frames(session, exchange_rows(name, call, conf, source, context.now))
         return conf
+
+    def _explained(
+        self, failure: Exception, name: str, snapshot: ChargerSnapshot | None
+    ) -> Exception:
+        """A write refused by a foreign key, for a charger deleted since its socket took its
+        snapshot, is that charger being no longer registered."""
+        if snapshot is None or not isinstance(failure, IntegrityError):
+            return failure
+        try:
+            with self.database.unit_of_work() as session:
+                registered = is_registered(session, snapshot)
+        except Exception:  # noqa: BLE001 - the original failure is the one to answer
+            return failure
+        return failure if registered else ChargerNotRegistered(f"{name} is no longer registered")
 
     def _context(self, action: str, source: Source) -> CallContext:
         retry = None
