@@ -17,6 +17,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from adapters.redis_pools import POOL_SIZE, waiting_client
+from adapters.relay.event_publisher import BatchedPublisher
 from adapters.relay.transport import Envelope, EventSubscription, RelayTransport
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class RedisTransport(RelayTransport):
         )
         self._closed = threading.Event()
         self._live: dict[str, threading.Event] = {}
+        self._events = BatchedPublisher(self._client, EVENTS_CHANNEL)
 
     def publish(self, node_id: str, envelope: Envelope) -> int:
         return int(self._client.publish(node_channel(node_id), envelope.to_json()))
@@ -125,16 +127,14 @@ class RedisTransport(RelayTransport):
         return None
 
     def publish_event(self, event: dict[str, Any]) -> None:
-        try:
-            self._client.publish(EVENTS_CHANNEL, json.dumps(event, default=str))
-        except redis.RedisError as error:
-            log.warning("event not published", extra={"event": event.get("type"), "error": error})
+        self._events.publish(json.dumps(event, default=str))
 
     def subscribe_events(self) -> EventSubscription:
         return _RedisSubscription(self._client)
 
     def close(self) -> None:
         self._closed.set()
+        self._events.flush()
         self._client.close()
 
 
