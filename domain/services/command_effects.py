@@ -41,13 +41,23 @@ from domain.services.reservations import ReservationState
 # generous against the spec's ConnectionTimeOut (the time a driver has to plug in).
 REMOTE_START_WINDOW = timedelta(minutes=10)
 
-# Built once: read for every StartTransaction.
-_REMOTE_STARTS = select(Command.payload, Command.created_at).where(
+# Built once: the charger's RemoteStartTransactions since then that a new transaction may
+# answer (bound: b_charger, b_since).
+_REMOTE_START_ASKED = (
     Command.charger_id == bindparam("b_charger"),
     Command.action == Action.remote_start_transaction,
     Command.status.in_((RemoteStartStopStatus.accepted, CommandStatus.SENT)),
     Command.created_at >= bindparam("b_since"),
 )
+_REMOTE_STARTS = select(Command.payload, Command.created_at).where(*_REMOTE_START_ASKED)
+# Whether there is any: rides along with another statement of the StartTransaction, so the
+# common start (no remote start asked for) needs no round trip of its own.
+REMOTE_START_ASKED = select(Command.id).where(*_REMOTE_START_ASKED).exists()
+
+
+def remote_start_window(now: datetime) -> datetime:
+    """Where REMOTE_START_ASKED's b_since lies for a start at `now`."""
+    return now - REMOTE_START_WINDOW
 
 
 def apply_answer(session: Session, command: Command) -> None:
@@ -80,7 +90,7 @@ def mark_if_remote_started(
     candidates = [
         created_at
         for payload, created_at in statement_connection(session).execute(
-            _REMOTE_STARTS, {"b_charger": charger_id, "b_since": now - REMOTE_START_WINDOW}
+            _REMOTE_STARTS, {"b_charger": charger_id, "b_since": remote_start_window(now)}
         )
         if payload.get("idTag") == id_tag
         and payload.get("connectorId", connector_id) == connector_id

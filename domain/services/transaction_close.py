@@ -61,6 +61,25 @@ _COMPLETE = (
     .where(_TRANSACTIONS.c.id == bindparam("b_transaction"))
     .values(_STOP_COLUMNS)
 )
+# A StopTransaction's common case in one statement: the charger's transaction, if Active,
+# completed, with what the rest of the stop needs.
+_COMPLETE_ACTIVE = (
+    update(_TRANSACTIONS)
+    .where(
+        _TRANSACTIONS.c.id == bindparam("b_transaction"),
+        _TRANSACTIONS.c.charger_id == bindparam("b_charger"),
+        _TRANSACTIONS.c.status == TransactionStatus.ACTIVE,
+    )
+    .values(_STOP_COLUMNS)
+    .returning(
+        _TRANSACTIONS.c.id,
+        _TRANSACTIONS.c.connector_id,
+        select(_CONNECTORS.c.connector_id)
+        .where(_CONNECTORS.c.id == _TRANSACTIONS.c.connector_id)
+        .scalar_subquery()
+        .label("connector_number"),
+    )
+)
 # Free the connector unless another transaction still runs there.
 _FREE = (
     update(_CONNECTORS)
@@ -88,16 +107,24 @@ def transaction_to_stop(session: Session, charger: Charger, transaction_id: int)
 def stop_known(
     session: Session,
     charger: Charger,
-    transaction: Row,
+    transaction_id: int,
     stopped: Stop,
     transaction_data: list[dict[str, Any]],
-) -> None:
-    """Close an active transaction, or replace reconciliation's estimate; a retry of a stop
-    already recorded changes nothing. The samples are stored linked to it either way."""
-    if transaction.status == TransactionStatus.ACTIVE:
-        close_transaction(session, transaction, stopped)
-    elif transaction.status == TransactionStatus.FAILED:
-        _replace_reconciled_close(session, charger, transaction, stopped)
+) -> bool:
+    """Close the charger's active transaction `transaction_id`, or replace reconciliation's
+    estimate; a retry of a stop already recorded changes nothing. The samples are stored
+    linked to it either way. False (nothing written) when the charger has no such
+    transaction. The common case, an active transaction, is closed by its first statement."""
+    params = {**_stop_values(stopped), "b_transaction": transaction_id, "b_charger": charger.id}
+    transaction = statement_connection(session).execute(_COMPLETE_ACTIVE, params).first()
+    if transaction is not None:
+        _after_close(session, transaction)
+    else:
+        transaction = transaction_to_stop(session, charger, transaction_id)
+        if transaction is None:
+            return False
+        if transaction.status == TransactionStatus.FAILED:
+            _replace_reconciled_close(session, charger, transaction, stopped)
     record_meter_values(
         session,
         charger,
@@ -106,6 +133,7 @@ def stop_known(
         meter_values=transaction_data,
         linked=(transaction.id, transaction.connector_id),
     )
+    return True
 
 
 @dataclass(frozen=True)
@@ -114,6 +142,15 @@ class Stop:
     timestamp: datetime
     reason: str | None
     id_tag: str | None
+
+
+def _stop_values(stop: Stop) -> dict[str, Any]:
+    return {
+        "b_end_time": stop.timestamp,
+        "b_meter_stop": stop.meter_stop,
+        "b_stop_reason": stop.reason or "Local",
+        "b_stop_id_tag": stop.id_tag,
+    }
 
 
 def close_transaction(
@@ -126,17 +163,16 @@ def close_transaction(
 ) -> None:
     """Complete `transaction` (and set the `also` columns), free its connector unless another
     transaction still runs there, enqueue its finalisation: Core statements, no rows loaded."""
-    stopped = {
-        "b_transaction": transaction.id,
-        "b_connector": transaction.connector_id,
-        "b_end_time": stop.timestamp,
-        "b_meter_stop": stop.meter_stop,
-        "b_stop_reason": stop.reason or "Local",
-        "b_stop_id_tag": stop.id_tag,
-    }
-    connection = statement_connection(session)
-    connection.execute(_COMPLETE.values(also) if also else _COMPLETE, stopped)
-    connection.execute(_FREE, stopped)
+    completed = {**_stop_values(stop), "b_transaction": transaction.id}
+    statement_connection(session).execute(_COMPLETE.values(also) if also else _COMPLETE, completed)
+    _after_close(session, transaction, dedupe_suffix)
+
+
+def _after_close(session: Session, transaction: Row, dedupe_suffix: str = "") -> None:
+    """A completed transaction frees its connector unless another transaction still runs
+    there, and its finalisation is enqueued."""
+    freed = {"b_transaction": transaction.id, "b_connector": transaction.connector_id}
+    statement_connection(session).execute(_FREE, freed)
     enqueue_task(
         session,
         FINALIZE_SESSION,

@@ -20,7 +20,11 @@ from domain.models import (
 )
 from domain.services.authorize import id_tag_info
 from domain.services.chargers import connector_pk
-from domain.services.command_effects import mark_if_remote_started
+from domain.services.command_effects import (
+    REMOTE_START_ASKED,
+    mark_if_remote_started,
+    remote_start_window,
+)
 from domain.services.insert_once import dialect_of, prepared_insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.reconciliation import settle_connector
@@ -29,7 +33,6 @@ from domain.services.transaction_close import (
     Stop,
     record_unknown_stop,
     stop_known,
-    transaction_to_stop,
 )
 
 _CONNECTORS = Connector.__table__
@@ -39,7 +42,8 @@ _START_KEY = (_TRANSACTIONS.c.connector_id, _TRANSACTIONS.c.id_tag, _TRANSACTION
 _STARTED_BEFORE = select(_TRANSACTIONS.c.id).where(
     *(column == bindparam(column.name) for column in _START_KEY)
 )
-# The connector becomes OCCUPIED; whether another Active transaction is on it rides along.
+# The connector becomes OCCUPIED; whether another Active transaction is on it, and whether
+# a RemoteStartTransaction this one may answer was sent, ride along.
 _OCCUPY = (
     update(_CONNECTORS)
     .where(_CONNECTORS.c.id == bindparam("b_connector"))
@@ -52,6 +56,8 @@ _OCCUPY = (
             _TRANSACTIONS.c.id != bindparam("b_transaction"),
         )
         .exists()
+        .label("crowded"),
+        REMOTE_START_ASKED.label("remote_start_asked"),
     )
 )
 
@@ -141,23 +147,33 @@ def _occupy(
 
     An Active session still open on the connector lost its StopTransaction: it cannot still
     be charging, so it is closed first and its idTag no longer counts as charging elsewhere.
-    Whether there is one rides along with the connector's update.
+    Whether there is one, and whether a RemoteStartTransaction was sent that this start may
+    answer, ride along with the connector's update.
     """
-    crowded = (
+    occupied = (
         statement_connection(session)
-        .execute(_OCCUPY, {"b_connector": connector, "b_transaction": transaction_id})
-        .scalar()
+        .execute(
+            _OCCUPY,
+            {
+                "b_connector": connector,
+                "b_transaction": transaction_id,
+                "b_charger": charger.id,
+                "b_since": remote_start_window(now),
+            },
+        )
+        .one()  # the connector exists: the transaction just inserted references it
     )
-    if crowded:
+    if occupied.crowded:
         settle_connector(session, session.get(Transaction, transaction_id), now)
-    mark_if_remote_started(
-        session,
-        transaction_id,
-        charger_id=charger.id,
-        id_tag=id_tag,
-        connector_id=connector_id,
-        now=now,
-    )
+    if occupied.remote_start_asked:
+        mark_if_remote_started(
+            session,
+            transaction_id,
+            charger_id=charger.id,
+            id_tag=id_tag,
+            connector_id=connector_id,
+            now=now,
+        )
 
 
 def stop_transaction(
@@ -180,8 +196,8 @@ def stop_transaction(
     transactionId is never refused: the stop is kept as a ChargerEvent and its samples
     stored unlinked. Returns the idTagInfo for `id_tag`, or None without one.
     """
-    transaction = transaction_to_stop(session, charger, transaction_id)
-    if transaction is None:
+    stopped = Stop(meter_stop, timestamp, reason, id_tag)
+    if not stop_known(session, charger, transaction_id, stopped, transaction_data):
         stop = {
             "transactionId": transaction_id,
             "meterStop": meter_stop,
@@ -197,9 +213,6 @@ def stop_transaction(
             ocpp_transaction_id=transaction_id,
             meter_values=transaction_data,
         )
-    else:
-        stopped = Stop(meter_stop, timestamp, reason, id_tag)
-        stop_known(session, charger, transaction, stopped, transaction_data)
     if id_tag is None:
         return None
     return id_tag_info(session, charger, id_tag, now, check_concurrent=False)
