@@ -32,6 +32,11 @@ def finalize_session(transaction_id: int) -> dict:
     return jobs.finalize_session(*_worker_context(), transaction_id=transaction_id)
 
 
+@app.task(name="finalize_sessions")
+def finalize_sessions(transaction_ids: list[int]) -> dict:
+    return jobs.finalize_sessions(*_worker_context(), transaction_ids=transaction_ids)
+
+
 @app.task(name="sweep_heartbeats")
 def sweep_heartbeats() -> dict:
     return jobs.sweep_heartbeats(*_worker_context())

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from celery import Celery
 
@@ -20,13 +22,16 @@ from adapters.metrics import TaskState, record_task
 from adapters.outbox import BATCH_SIZE
 from celeryconfig import celery_options
 from domain.db import Database
+from domain.models import TaskOutbox
 from domain.services.outbox import mark_dispatched, pending_tasks
+from domain.services.transaction_close import FINALIZE_SESSION
 from domain.settings import Settings
 from tasks.jobs import job, run_job
 
 log = logging.getLogger(__name__)
 
 OUTBOX_JOB = "dispatch_outbox"
+FINALIZE_SESSIONS = "finalize_sessions"  # finalize_session for a batch of transactions
 
 
 def dispatch_pending(database: Database, settings: Settings, limit: int = BATCH_SIZE) -> int:
@@ -62,32 +67,63 @@ def _publish(database: Database, settings: Settings, limit: int) -> int:
     sent: Counter[str] = Counter()
     sent_ids: list[int] = []
     with database.unit_of_work() as session:
-        # One broker connection for the batch, not one checkout per row.
+        # One broker connection for the batch, not one checkout per message.
         with producer.producer_or_acquire() as connection:
-            for row in pending_tasks(session, limit):
+            for message in _messages(pending_tasks(session, limit)):
                 try:
                     producer.send_task(
-                        row.task_name, kwargs=row.arguments, retry=False, producer=connection
+                        message.task_name,
+                        kwargs=message.arguments,
+                        retry=False,
+                        producer=connection,
                     )
-                except Exception as error:  # noqa: BLE001 - any broker failure: the row waits
+                except Exception as error:  # noqa: BLE001 - any broker failure: the rows wait
                     log.warning(
-                        "broker unavailable; outbox row stays pending",
-                        extra={"task": row.task_name, "outbox_id": row.id, "error": str(error)},
+                        "broker unavailable; outbox rows stay pending",
+                        extra={"task": message.task_name, "error": str(error)},
                     )
                     break
-                sent_ids.append(row.id)
-                sent[row.task_name] += 1
+                sent_ids += message.outbox_ids
+                sent[message.task_name] += 1
                 log.debug(
-                    "outbox row dispatched",
-                    extra={"task": row.task_name, "outbox_id": row.id, "outcome": "sent"},
+                    "outbox rows dispatched",
+                    extra={"task": message.task_name, "outbox_ids": message.outbox_ids},
                 )
         mark_dispatched(session, sent_ids)
     for task_name, count in sent.items():
         record_task(settings, task_name, TaskState.SENT, count)
         log.info(
-            "outbox rows dispatched", extra={"task": task_name, "count": count, "outcome": "sent"}
+            "outbox messages sent", extra={"task": task_name, "count": count, "outcome": "sent"}
         )
     return len(sent_ids)
+
+
+@dataclass(frozen=True)
+class _Message:
+    task_name: str
+    arguments: dict[str, Any]
+    outbox_ids: list[int]
+
+
+def _messages(rows: list[TaskOutbox]) -> list[_Message]:
+    """One broker message per row, except that the batch's finalize_session rows, when there
+    are several, go as one finalize_sessions message (one publish for many stops)."""
+    finalizing = [row for row in rows if row.task_name == FINALIZE_SESSION]
+    messages = [
+        _Message(row.task_name, row.arguments, [row.id])
+        for row in rows
+        if row.task_name != FINALIZE_SESSION or len(finalizing) == 1
+    ]
+    if len(finalizing) > 1:
+        transaction_ids = [row.arguments["transaction_id"] for row in finalizing]
+        messages.append(
+            _Message(
+                FINALIZE_SESSIONS,
+                {"transaction_ids": transaction_ids},
+                [row.id for row in finalizing],
+            )
+        )
+    return messages
 
 
 def _run_here(database: Database, settings: Settings, limit: int) -> int:

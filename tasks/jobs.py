@@ -70,6 +70,27 @@ def finalize_session(database: Database, settings: Settings, transaction_id: int
     return outcome.as_dict()
 
 
+class SessionsNotFinalized(Exception):
+    """Some sessions of a batch failed to finalise (each logged; reconciliation retries)."""
+
+
+@job("finalize_sessions")
+def finalize_sessions(database: Database, settings: Settings, transaction_ids: list[int]) -> dict:
+    """`finalize_session` for each transaction of an outbox batch (one broker message for
+    many StopTransactions), each in its own unit of work; one failing does not stop the
+    others, and the batch then raises so the broker records the failure."""
+    failed = []
+    for transaction_id in transaction_ids:
+        try:
+            finalize_session(database, settings, transaction_id=transaction_id)
+        except Exception:  # noqa: BLE001 - logged; the others still run
+            log.exception("session not finalized", extra={"transaction_id": transaction_id})
+            failed.append(transaction_id)
+    if failed:
+        raise SessionsNotFinalized(f"transactions {failed} not finalized")
+    return {"finalized": len(transaction_ids)}
+
+
 @job("sweep_heartbeats")
 def sweep_heartbeats(
     database: Database, settings: Settings, presence: Presence | None = None

@@ -1,5 +1,6 @@
 """dispatch_pending: outbox rows reach the broker once, or stay pending when it is down."""
 
+import base64
 import dataclasses
 import json
 
@@ -22,6 +23,12 @@ def queued_messages(settings):
     return [json.loads(message) for message in raw]
 
 
+def task_arguments(message: dict) -> dict:
+    """The keyword arguments of a Celery (protocol 2) JSON message."""
+    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    return kwargs
+
+
 def pending(database):
     with database.unit_of_work() as session:
         query = select(TaskOutbox.dedupe_key).where(TaskOutbox.dispatched_at.is_(None))
@@ -31,12 +38,24 @@ def pending(database):
 def test_pending_rows_are_published_once_and_marked_dispatched(pg_db, broker_settings):
     with pg_db.unit_of_work() as session:
         enqueue_task(session, "finalize_session", "7", transaction_id=7)
-        enqueue_task(session, "finalize_session", "8", transaction_id=8)
-    assert dispatch_pending(pg_db, broker_settings) == 2
+    assert dispatch_pending(pg_db, broker_settings) == 1
     assert dispatch_pending(pg_db, broker_settings) == 0
-    messages = queued_messages(broker_settings)
-    assert sorted(m["headers"]["task"] for m in messages) == ["finalize_session"] * 2
-    assert all(m["content-type"] == "application/json" for m in messages)
+    [message] = queued_messages(broker_settings)
+    assert message["headers"]["task"] == "finalize_session"
+    assert message["content-type"] == "application/json"
+    assert task_arguments(message) == {"transaction_id": 7}
+    assert pending(pg_db) == []
+
+
+def test_a_batch_of_finalize_session_rows_is_one_finalize_sessions_message(pg_db, broker_settings):
+    with pg_db.unit_of_work() as session:
+        enqueue_task(session, "finalize_session", "7", transaction_id=7)
+        enqueue_task(session, "finalize_session", "8", transaction_id=8)
+        enqueue_task(session, "finalize_session", "9", transaction_id=9)
+    assert dispatch_pending(pg_db, broker_settings) == 3
+    [message] = queued_messages(broker_settings)
+    assert message["headers"]["task"] == "finalize_sessions"
+    assert task_arguments(message) == {"transaction_ids": [7, 8, 9]}
     assert pending(pg_db) == []
 
 

@@ -10,6 +10,7 @@ from domain.errors import NotFound
 from domain.models import StatusLog, TaskOutbox, Transaction, TransactionStatus
 from domain.services.sessions import finalize_session
 from tasks.dispatch import dispatch_pending
+from tasks.jobs import SessionsNotFinalized, finalize_sessions
 from tests.sessions_builder import T0, add_charger, register, start, stop
 
 
@@ -106,3 +107,22 @@ def test_concurrent_finalisations_on_postgres_write_once(pg_db):
     assert sorted(outcomes) == [False, False, False, True]
     with pg_db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(StatusLog)) == 1
+
+
+def test_a_batch_finalises_each_session_and_one_failure_stops_none(db, settings):
+    first = stopped_session(db)
+    with db.unit_of_work() as session:
+        charger = add_charger(session, "CP-2")
+        second = start(session, charger, meter_start=0)
+        stop(session, charger, second, meter_stop=7_000)
+    with pytest.raises(SessionsNotFinalized, match="424242"):
+        finalize_sessions(db, settings, transaction_ids=[first, 424242, second])
+    with db.unit_of_work() as session:
+        energy = dict(
+            session.execute(
+                select(Transaction.id, Transaction.energy_consumed_kwh).where(
+                    Transaction.finalized_at.is_not(None)
+                )
+            ).all()
+        )
+    assert energy == {first: pytest.approx(22.5), second: pytest.approx(7.0)}

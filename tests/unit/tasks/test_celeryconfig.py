@@ -67,7 +67,7 @@ def test_beat_schedule_follows_the_settings_and_names_real_tasks():
 def test_every_job_is_a_celery_task_of_the_same_name_and_nothing_else_is():
     app.loader.import_default_modules()
     ours = {name for name in app.tasks if not name.startswith("celery.")}
-    assert ours == set(JOBS) == PERIODIC_JOBS | {"finalize_session"}
+    assert ours == set(JOBS) == PERIODIC_JOBS | {"finalize_session", "finalize_sessions"}
 
 
 def test_embedded_mode_runs_tasks_eagerly(tmp_path):
