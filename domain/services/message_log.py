@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
@@ -46,10 +46,26 @@ def record_frame(session: Session, **frame: Any) -> None:
 
 
 _INSERT = insert(OcppMessage.__table__)
+_PENDING = "voltline_pending_frames"
 
 
 def record_frames(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert `frame_row` rows now, in one statement, in the session's transaction (a
-    Core insert: no ORM objects, nothing left for the flush). Commits nothing."""
+    """Log `frame_row` rows in the session's transaction: kept with the session and inserted
+    when it commits, together with every other frame it logged, in one statement (a group
+    commit's many exchanges cost one INSERT, not one each). A rollback discards them with
+    everything else. Commits nothing."""
+    if rows:
+        session.connection()  # begun, so that a rollback is seen and discards them
+        session.info.setdefault(_PENDING, []).extend(rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending_frames(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
     if rows:
         statement_connection(session).execute(_INSERT, rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_pending_frames(session: Session) -> None:
+    session.info.pop(_PENDING, None)
