@@ -7,7 +7,11 @@ in PostgreSQL, and compares with the database's own ceiling measured in the same
 same pair as two bare SQL commits (INSERT..RETURNING, UPDATE) from as many connections as
 the server's pool holds.
 Targets (issue 13): >= 1,000 pairs/s per worker; p99 < 50 ms (stated open-loop at half that
-rate; this run is closed-loop, so its p99 is an upper bound).
+rate). By default the run is closed-loop (each charger starts its next pair as soon as the
+last is acknowledged: the most the worker can take, and a p99 that is only an upper bound);
+`--rate R` offers R pairs/s open-loop instead, spread evenly over the chargers, and measures
+each pair from the moment it was due (a pair started late because the charger was still
+waiting counts its wait).
 """
 
 from __future__ import annotations
@@ -42,18 +46,31 @@ class PairRun:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = scenario_parser("bench.transactions", __doc__, timed=True, profile=True)
     parser.add_argument("--chargers", type=int, default=50, help="concurrent chargers")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="pairs/s offered open-loop (0: closed-loop)"
+    )
     return parser.parse_args(argv)
 
 
-async def run_pairs(chargers: list[WireCharger], seconds: float, warmup: float) -> PairRun:
+async def run_pairs(
+    chargers: list[WireCharger], seconds: float, warmup: float, rate: float = 0.0
+) -> PairRun:
+    """Closed-loop pairs, or `rate` pairs/s open-loop (latency counted from when each was due)."""
     loop = asyncio.get_running_loop()
-    window_start = loop.time() + warmup
+    began = loop.time()
+    window_start = began + warmup
     window_end = window_start + seconds
     run = PairRun(Throughput(0, seconds))
+    interval = len(chargers) / rate if rate else 0.0
 
-    async def drive(charger: WireCharger, tag: str) -> None:
+    async def drive(index: int, charger: WireCharger, tag: str) -> None:
         meter = 0
-        while loop.time() < window_end:
+        due = began + index / rate if rate else loop.time()
+        while due < window_end:
+            if rate:
+                await asyncio.sleep(max(0.0, due - loop.time()))
+            else:
+                due = loop.time()
             started, start_s = await charger.call(
                 "StartTransaction",
                 {"connectorId": 1, "idTag": tag, "meterStart": meter, "timestamp": _now()},
@@ -70,12 +87,18 @@ async def run_pairs(chargers: list[WireCharger], seconds: float, warmup: float) 
                 },
             )
             run.acknowledged += 1
-            if window_start <= loop.time() <= window_end:
-                run.pairs.latencies.append(start_s + stop_s)
+            if window_start <= due <= window_end:
+                run.pairs.latencies.append(loop.time() - due)
                 run.start_latencies.append(start_s)
                 run.stop_latencies.append(stop_s)
+            due = due + interval if rate else loop.time()
 
-    await asyncio.gather(*(drive(charger, id_tag_of(charger.charger_id)) for charger in chargers))
+    await asyncio.gather(
+        *(
+            drive(index, charger, id_tag_of(charger.charger_id))
+            for index, charger in enumerate(chargers)
+        )
+    )
     run.pairs.completed = len(run.pairs.latencies)
     return run
 
@@ -92,12 +115,12 @@ def _now() -> str:
 
 
 async def drive(
-    target: Target, ids: list[str], seconds: float, warmup: float, profile=None
+    target: Target, ids: list[str], seconds: float, warmup: float, rate: float, profile=None
 ) -> PairRun:
     chargers = await open_fleet(target.base_url, ids)
     try:
         with profile or nullcontext(), CpuMeter(target.pid) as cpu:
-            run = await run_pairs(chargers, seconds, warmup)
+            run = await run_pairs(chargers, seconds, warmup, rate)
         run.pairs.total = run.acknowledged
         run.pairs.server_cpu_seconds = cpu.seconds
         return run
@@ -109,13 +132,14 @@ def run(args: argparse.Namespace) -> Report:
     tag = run_tag()
     ids = [f"tx-{tag}-{index}" for index in range(args.chargers)]
     tags = [id_tag_of(charger_id) for charger_id in ids]
-    progress(f"voltline: {args.chargers} chargers, Start+Stop pairs for {args.seconds}s")
-    report = Report(f"transactions, {args.chargers} chargers, Start+Stop pairs")
+    offered = f"{args.rate:g} pairs/s offered open-loop" if args.rate else "closed-loop"
+    progress(f"voltline: {args.chargers} chargers, Start+Stop pairs for {args.seconds}s, {offered}")
+    report = Report(f"transactions, {args.chargers} chargers, Start+Stop pairs, {offered}")
     with voltline_server(ids, tags, log_level=args.log_level) as (server, url):
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
         profile = profiled(target.pid, args.profile, "transactions", args.seconds + args.warmup)
-        result = asyncio.run(drive(target, ids, args.seconds, args.warmup, profile))
+        result = asyncio.run(drive(target, ids, args.seconds, args.warmup, args.rate, profile))
         counts = transaction_counts(url)
         workers = min(args.chargers, SERVER_POOL)
         progress(f"SQL ceiling: {workers} connections, {args.seconds}s")
@@ -133,7 +157,10 @@ def run(args: argparse.Namespace) -> Report:
     report.figure("SQL ceiling pair p99", ceiling.p(0.99), "ms")
     report.ratio("voltline / SQL ceiling", pairs, ceiling.per_second)
     report.target(">= 1,000 pairs/s per worker (issue 13)", pairs >= 1000)
-    report.target("p99 < 50 ms (issue 13)", p99 < 50)
+    report.target(
+        "p99 < 50 ms open-loop at half of 1,000 pairs/s (issue 13)",
+        bool(args.rate) and args.rate >= 500 and p99 < 50,
+    )
     report.target(
         "every acknowledged pair is one Completed row",
         counts.get(COMPLETED, 0) == result.acknowledged and len(counts) == 1,

@@ -8,7 +8,11 @@ next group, runs its items one after another in one shared transaction, commits 
 group and wakes each submitter with its own result:
 
 - a group is what is waiting when a committer is free, topped up for at most `max_wait`
-  seconds after its first item arrived, and never more than `max_items`;
+  seconds after its first item arrived, and never more than `max_items`. By default it waits
+  for no company (natural batching): under load items queue while the committers work and
+  groups grow by themselves, and a lone charger is not kept waiting (a 2 ms wait measured
+  p50 21-30 ms per pair for one charger, against 13 ms without, for ~5 % less CPU per pair
+  under load);
 - an item that raises is taken out and raises to its submitter only: the group's transaction
   is rolled back and the others run again, without it, in a new one (optimistic isolation:
   items fail rarely, and a SAVEPOINT around every item cost two round trips each);
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_ITEMS = 64  # units of work per commit
-MAX_WAIT = 0.002  # seconds a group waits for company after its first item arrived
+MAX_WAIT = 0.0  # seconds a group waits for company after its first item arrived (see above)
 # Groups in flight at once, each on its own connection: one committer alone spends most of
 # its time waiting for the database's answers, statement after statement.
 COMMITTERS = 4

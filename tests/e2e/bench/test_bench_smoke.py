@@ -56,9 +56,10 @@ def test_heartbeat_scenario_measures_voltline_against_every_baseline(redis_url):
     assert len(report["targets"]) == 2
 
 
-def test_transaction_scenario_commits_every_acknowledged_pair(redis_url):
+@pytest.mark.parametrize("offered", [[], ["--rate", "20"]], ids=["closed-loop", "open-loop"])
+def test_transaction_scenario_commits_every_acknowledged_pair(redis_url, offered):
     report = run_scenario(
-        "bench.transactions", "--chargers", "3", "--seconds", "1", "--warmup", "0.2"
+        "bench.transactions", "--chargers", "3", "--seconds", "1", "--warmup", "0.2", *offered
     )
     figures = report["figures"]
     assert figures["pairs acknowledged"] > 0
