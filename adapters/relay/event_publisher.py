@@ -11,6 +11,7 @@ stream is live only: the REST resources hold the durable state).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from functools import partial
 
@@ -28,8 +29,11 @@ class BatchedPublisher:
 
     def __init__(self, client: redis.Redis, channel: str):
         self._pending: deque[str] = deque()
+        # One pass at a time, so a flush waits for the events a pass is sending: in order.
+        one_at_a_time = threading.Lock()
         self._passes = BackgroundPass(
-            partial(_publish_pending, client, channel, self._pending), "event-publish"
+            partial(_publish_pending, client, channel, self._pending, one_at_a_time),
+            "event-publish",
         )
 
     def publish(self, message: str) -> None:
@@ -42,7 +46,14 @@ class BatchedPublisher:
         self._passes.run_pass()
 
 
-def _publish_pending(client: redis.Redis, channel: str, pending: deque[str]) -> None:
+def _publish_pending(
+    client: redis.Redis, channel: str, pending: deque[str], one_at_a_time: threading.Lock
+) -> None:
+    with one_at_a_time:
+        _publish_batches(client, channel, pending)
+
+
+def _publish_batches(client: redis.Redis, channel: str, pending: deque[str]) -> None:
     while batch := _take(pending, MAX_BATCH):
         pipeline = client.pipeline(transaction=False)
         for message in batch:
@@ -54,11 +65,5 @@ def _publish_pending(client: redis.Redis, channel: str, pending: deque[str]) -> 
 
 
 def _take(pending: deque[str], most: int) -> list[str]:
-    """Up to `most` messages from the front (a flush may be taking them at the same time)."""
-    batch = []
-    try:
-        while len(batch) < most:
-            batch.append(pending.popleft())
-    except IndexError:
-        pass
-    return batch
+    """Up to `most` messages from the front."""
+    return [pending.popleft() for _ in range(min(most, len(pending)))]

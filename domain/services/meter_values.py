@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from ocpp.v16.enums import Location, Measurand, ReadingContext, UnitOfMeasure, ValueFormat
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from domain.clock import parse_timestamp
+from domain.db import statement_connection
 from domain.models import Charger, MeterValue, Transaction
 from domain.services.chargers import connector_pk
-from domain.services.insert_once import insert_once
+from domain.services.insert_once import dialect_of, prepared_insert_once
 
 # What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue). The unit has
 # a default only for energy: "Wh" if the (default) measurand is an "Energy" type.
@@ -69,11 +70,11 @@ def record_meter_values(
     transaction `ocpp_transaction_id` when it exists. A retried message stores nothing twice."""
     transaction_pk, connector = linked or (None, None)
     if linked is None and ocpp_transaction_id is not None:
-        found = session.execute(
-            select(Transaction.id, Transaction.connector_id).where(
-                Transaction.id == ocpp_transaction_id, Transaction.charger_id == charger.id
-            )
-        ).first()
+        found = (
+            statement_connection(session)
+            .execute(_TRANSACTION, {"b_transaction": ocpp_transaction_id, "b_charger": charger.id})
+            .first()
+        )
         if found is not None:
             transaction_pk, connector = found
     if connector_id and linked is None:
@@ -96,9 +97,17 @@ def record_meter_values(
             }
     if not rows:
         return 0
-    table = MeterValue.__table__
-    stored = session.execute(
-        insert_once(session, table, table.c.charger_id, table.c.sample_key).returning(table.c.id),
-        list(rows.values()),
+    insert = prepared_insert_once(
+        dialect_of(session), _METER_VALUES, _SAMPLE_KEY, _METER_VALUES.c.id
     )
+    stored = statement_connection(session).execute(insert, list(rows.values()))
     return len(stored.all())
+
+
+# Built once: every MeterValues runs them.
+_TRANSACTION = select(Transaction.__table__.c.id, Transaction.__table__.c.connector_id).where(
+    Transaction.__table__.c.id == bindparam("b_transaction"),
+    Transaction.__table__.c.charger_id == bindparam("b_charger"),
+)
+_METER_VALUES = MeterValue.__table__
+_SAMPLE_KEY = (_METER_VALUES.c.charger_id, _METER_VALUES.c.sample_key)

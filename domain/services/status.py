@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from ocpp.v16.enums import ChargePointStatus
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy.orm import Session
 
-from domain.models import Charger, ChargerStatus, ConnectorStatus, StatusLog
-from domain.services.chargers import ensure_connector
+from domain.db import statement_connection
+from domain.models import Charger, ChargerStatus, Connector, ConnectorStatus, StatusLog
+from domain.services.charger_snapshots import ChargerSnapshot
+from domain.services.chargers import connector_pk
 
 # The original design's three words for a connector's OCPP status.
 CONNECTOR_STATUS = {
@@ -77,7 +79,7 @@ def mark_disconnected(session: Session, charger: Charger, now: datetime, reason:
 
 def record_status_notification(
     session: Session,
-    charger: Charger,
+    charger: Charger | ChargerSnapshot,
     *,
     connector_id: int,
     status: str,
@@ -88,7 +90,8 @@ def record_status_notification(
     timestamp: datetime | None,
     now: datetime,
 ) -> None:
-    """Write a StatusLog row and, for connector > 0, the connector's state (flushed).
+    """Write a StatusLog row and, for connector > 0, the connector's state (Core statements
+    built once; the connector is created on first sight).
 
     Connector 0 is the charger itself: only the log row. A notification older than the
     one already applied (a charger replaying its queue) is logged but does not overwrite
@@ -105,24 +108,49 @@ def record_status_notification(
         )
         if value
     ]
-    session.add(
-        StatusLog(
-            charger_id=charger.id,
-            connector_id=connector_id,
-            timestamp=at,
-            status=status,
-            message="; ".join(details),
-        )
+    connection = statement_connection(session)
+    logged = {"status": status, "message": "; ".join(details)}
+    connection.execute(
+        _LOG_STATUS,
+        {**logged, "charger_id": charger.id, "connector_id": connector_id, "timestamp": at},
     )
     if connector_id == 0:
         return
-    connector = ensure_connector(session, charger, connector_id)
-    if connector.last_communication is not None and connector.last_communication > at:
-        return
-    connector.status = CONNECTOR_STATUS[ChargePointStatus(status)]
-    connector.ocpp_status = status
-    connector.error_code = error_code
-    connector.info = info
-    connector.vendor_id = vendor_id
-    connector.vendor_error_code = vendor_error_code
-    connector.last_communication = at
+    state = {
+        "b_connector": connector_pk(session, charger, connector_id),
+        "b_at": at,
+        "b_status": CONNECTOR_STATUS[ChargePointStatus(status)],
+        "b_ocpp_status": status,
+        "b_error_code": error_code,
+        "b_info": info,
+        "b_vendor_id": vendor_id,
+        "b_vendor_error_code": vendor_error_code,
+    }
+    connection.execute(_APPLY_STATUS, state)
+
+
+# Built once: every StatusNotification runs them.
+_LOG_STATUS = insert(StatusLog.__table__)
+_CONNECTORS = Connector.__table__
+# The notified state, unless the connector already holds a newer one.
+_APPLY_STATUS = (
+    update(_CONNECTORS)
+    .where(
+        _CONNECTORS.c.id == bindparam("b_connector"),
+        or_(
+            _CONNECTORS.c.last_communication.is_(None),
+            _CONNECTORS.c.last_communication <= bindparam("b_at"),
+        ),
+    )
+    .values(
+        {
+            _CONNECTORS.c.status: bindparam("b_status"),
+            _CONNECTORS.c.ocpp_status: bindparam("b_ocpp_status"),
+            _CONNECTORS.c.error_code: bindparam("b_error_code"),
+            _CONNECTORS.c.info: bindparam("b_info"),
+            _CONNECTORS.c.vendor_id: bindparam("b_vendor_id"),
+            _CONNECTORS.c.vendor_error_code: bindparam("b_vendor_error_code"),
+            _CONNECTORS.c.last_communication: bindparam("b_at"),
+        }
+    )
+)
