@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, select, update
+from sqlalchemy import JSON, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
@@ -29,7 +29,11 @@ from domain.services.commands import (
 # (RETURNING) instead of being read again. Built once, like the statements of commands.py.
 _RECORD_OUTCOME = (
     update(COMMANDS)
-    .where(COMMANDS.c.id == bindparam("command_id"), COMMANDS.c.status.in_(OPEN_STATUSES))
+    .where(
+        COMMANDS.c.id == bindparam("command_id"),
+        # Equalities, not IN: an IN list is expanded anew on every execution.
+        or_(*(COMMANDS.c.status == status for status in OPEN_STATUSES)),
+    )
     .values(
         status=bindparam("outcome"),
         # None stays SQL NULL (no answer), not the JSON null a plain JSON parameter would be.
