@@ -48,6 +48,13 @@ COMMAND_COLUMNS = (
     .scalar_subquery()
     .label("charger_name"),
 )
+# ORM, built once: the command stays in the caller's session (its charger loadable through
+# it). Always read afresh: another node may have written the row meanwhile.
+_COMMAND_BY_ID = (
+    select(Command)
+    .where(Command.id == bindparam("command_id"))
+    .execution_options(populate_existing=True)
+)
 _CLAIM = (
     update(COMMANDS)
     .where(
@@ -191,8 +198,8 @@ def _earlier_command(
 
 
 def get_command(session: Session, command_id: str) -> Command:
-    """The command with this id; raises NotFound."""
-    command = session.get(Command, command_id, populate_existing=True)
+    """The command with this id, read afresh; raises NotFound."""
+    command = session.execute(_COMMAND_BY_ID, {"command_id": command_id}).scalar()
     if command is None:
         raise NotFound(f"command {command_id!r} not found")
     return command
