@@ -40,14 +40,7 @@ _COMMANDABLE_CHARGER = select(_CHARGERS.c.id, _CHARGERS.c.registration_status).w
 )
 _INSERT_COMMAND = insert(COMMANDS)
 # A command row as the ORM loads it: its columns and its charger's name.
-COMMAND_COLUMNS = (
-    *COMMANDS.c,
-    select(_CHARGERS.c.name)
-    .where(_CHARGERS.c.id == COMMANDS.c.charger_id)
-    .correlate(COMMANDS)
-    .scalar_subquery()
-    .label("charger_name"),
-)
+COMMAND_COLUMNS = (*COMMANDS.c, Command.charger_name.expression.label("charger_name"))
 # ORM, built once: the command stays in the caller's session (its charger loadable through
 # it). Always read afresh: another node may have written the row meanwhile.
 _COMMAND_BY_ID = (
