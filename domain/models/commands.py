@@ -6,8 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from domain.clock import utcnow
 from domain.models.base import Base, new_uuid
@@ -53,5 +53,11 @@ class Command(Base):
     sent_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
-    # Joined: a command is always shown with its charger's name, after the session is gone.
-    charger: Mapped[Charger] = relationship(lazy="joined")
+    # Loaded with every command (a correlated subquery): a command is always shown with its
+    # charger's name, after the session is gone; a statement writing the command can return
+    # it the same way (RETURNING), without loading the charger.
+    charger_name: Mapped[str] = column_property(
+        select(Charger.name).where(Charger.id == charger_id).scalar_subquery()
+    )
+    # The whole charger only on access, within a session.
+    charger: Mapped[Charger] = relationship()

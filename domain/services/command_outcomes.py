@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
@@ -17,11 +17,32 @@ from domain.models import Command, CommandStatus
 from domain.services import authorization_keys
 from domain.services.command_effects import apply_answer
 from domain.services.commands import (
+    COMMAND_COLUMNS,
+    COMMANDS,
     OPEN_STATUSES,
     STATUS_WORD_MAX,
-    conditional_update,
-    get_command,
+    command_from_row,
     is_final,
+)
+
+# The first outcome wins: written only while the command is open, and the row comes back
+# (RETURNING) instead of being read again. Built once, like the statements of commands.py.
+_RECORD_OUTCOME = (
+    update(COMMANDS)
+    .where(
+        COMMANDS.c.id == bindparam("command_id"),
+        # Equalities, not IN: an IN list is expanded anew on every execution.
+        or_(*(COMMANDS.c.status == status for status in OPEN_STATUSES)),
+    )
+    .values(
+        status=bindparam("outcome"),
+        # None stays SQL NULL (no answer), not the JSON null a plain JSON parameter would be.
+        response=bindparam("answer", type_=JSON(none_as_null=True)),
+        error_code=bindparam("code"),
+        error_description=bindparam("description"),
+        completed_at=bindparam("completed_at", type_=COMMANDS.c.completed_at.type),
+    )
+    .returning(*COMMAND_COLUMNS)
 )
 
 
@@ -40,17 +61,16 @@ def record_outcome(
     Returns the command when this call recorded the outcome, None when it was already final
     (the earlier outcome stands).
     """
-    recorded = conditional_update(
-        session,
-        command_id,
-        Command.status.in_(OPEN_STATUSES),
-        status=status,
-        response=response,
-        error_code=error_code,
-        error_description=error_description,
-        completed_at=now or utcnow(),
-    )
-    return get_command(session, command_id) if recorded else None
+    params = {
+        "command_id": command_id,
+        "outcome": status,
+        "answer": response,
+        "code": error_code,
+        "description": error_description,
+        "completed_at": now or utcnow(),
+    }
+    row = session.connection().execute(_RECORD_OUTCOME, params).first()
+    return None if row is None else command_from_row(row)
 
 
 def record_answer(

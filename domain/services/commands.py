@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain.clock import utcnow
@@ -22,13 +22,53 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.models import Charger, Command, CommandStatus, RegistrationStatus, new_uuid
 from domain.services import authorization_keys
 from domain.services.charger_access import SECURITY_PROFILE_KEY, security_profile
-from domain.services.chargers import get_charger
 from domain.services.command_actions import command_action
 
 OPEN_STATUSES = (CommandStatus.PENDING, CommandStatus.QUEUED, CommandStatus.SENT)
 STATUS_WORD_MAX = 32  # the width of Command.status
 # OCPP 1.6 section 4.2: what a central system may not send a charger it answered Pending.
 NOT_WHILE_PENDING = frozenset({Action.remote_start_transaction, Action.remote_stop_transaction})
+
+# The statements of every command's life, built once with bind parameters and run on the
+# session's connection: building and caching a statement per call cost more CPU than
+# running it. Core, not ORM: nothing in the session needs synchronising (readers load a
+# command afresh, see `get_command`).
+COMMANDS = Command.__table__
+_CHARGERS = Charger.__table__
+_COMMANDABLE_CHARGER = select(_CHARGERS.c.id, _CHARGERS.c.registration_status).where(
+    _CHARGERS.c.name == bindparam("name")
+)
+_INSERT_COMMAND = insert(COMMANDS)
+# A command row as the ORM loads it: its columns and its charger's name.
+COMMAND_COLUMNS = (*COMMANDS.c, Command.charger_name.expression.label("charger_name"))
+# ORM, built once: the command stays in the caller's session (its charger loadable through
+# it). Always read afresh: another node may have written the row meanwhile.
+_COMMAND_BY_ID = (
+    select(Command)
+    .where(Command.id == bindparam("command_id"))
+    .execution_options(populate_existing=True)
+)
+_CLAIM = (
+    update(COMMANDS)
+    .where(
+        COMMANDS.c.id == bindparam("command_id"),
+        (COMMANDS.c.status == CommandStatus.PENDING)
+        | (
+            (COMMANDS.c.status == CommandStatus.QUEUED)
+            & (COMMANDS.c.queue_expires_at > bindparam("now"))
+        ),
+    )
+    .values(status=CommandStatus.SENT, sent_at=bindparam("now"))
+)
+_QUEUE = (
+    update(COMMANDS)
+    .where(
+        COMMANDS.c.id == bindparam("command_id"),
+        COMMANDS.c.status == CommandStatus.PENDING,
+        COMMANDS.c.queue_expires_at.is_not(None),
+    )
+    .values(status=CommandStatus.QUEUED)
+)
 
 
 def is_final(status: str) -> bool:
@@ -75,14 +115,14 @@ def create_command(
     if _is_profile_change(action, payload):
         security_profile(payload.get("value"))
     stored_payload = authorization_keys.redact(action, payload)
-    charger = _commandable_charger(session, charger_name, action)
-    existing = _earlier_command(session, scoped_key, charger, action, stored_payload)
+    charger_id = _commandable_charger(session, charger_name, action)
+    existing = _earlier_command(session, scoped_key, charger_id, action, stored_payload)
     if existing is not None:
         return existing, False
     now = now or utcnow()
     row = {
         "id": new_uuid(),
-        "charger_id": charger.id,
+        "charger_id": charger_id,
         "action": str(action),
         "payload": stored_payload,
         "status": CommandStatus.SENT if claimed else CommandStatus.PENDING,
@@ -96,19 +136,31 @@ def create_command(
         "created_at": now,
     }
     if key_change:
+        charger = session.get(Charger, charger_id)
         authorization_keys.begin_key_change(charger, row["id"], payload.get("value", ""))
     # A Core INSERT (no ORM flush of a new object); the caller gets the row as written.
     # `response` is left out: a JSON column given None would store JSON null, not NULL.
-    session.execute(insert(Command.__table__), row)
-    command = Command(**row, response=None, charger=charger)
+    session.connection().execute(_INSERT_COMMAND, row)
+    return _detached(Command(**row, response=None, charger_name=charger_name)), True
+
+
+def command_from_row(row: Row) -> Command:
+    """The command of a row of COMMAND_COLUMNS (a statement's RETURNING, say), detached as
+    if loaded by a session that has closed."""
+    return _detached(Command(**row._mapping))
+
+
+def _detached(command: Command) -> Command:
     make_transient_to_detached(command)
-    return command, True
+    return command
 
 
-def _commandable_charger(session: Session, charger_name: str, action: str) -> Charger:
-    """The charger, unless it is unknown (NotFound), Rejected, or Pending for a remote
+def _commandable_charger(session: Session, charger_name: str, action: str) -> int:
+    """The charger's id, unless it is unknown (NotFound), Rejected, or Pending for a remote
     start/stop (Conflict)."""
-    charger = get_charger(session, charger_name)
+    charger = session.connection().execute(_COMMANDABLE_CHARGER, {"name": charger_name}).first()
+    if charger is None:
+        raise NotFound(f"charger {charger_name!r} not found")
     if charger.registration_status == RegistrationStatus.REJECTED:
         # OCPP 1.6 section 4.2.1: the central system initiates no messages to a charger whose
         # BootNotification it rejected.
@@ -118,11 +170,11 @@ def _commandable_charger(session: Session, charger_name: str, action: str) -> Ch
             f"charger {charger_name!r} is Pending: OCPP 1.6 section 4.2 allows no {action} "
             "until its registration is Accepted"
         )
-    return charger
+    return charger.id
 
 
 def _earlier_command(
-    session: Session, scoped_key: str | None, charger: Charger, action: str, payload: Any
+    session: Session, scoped_key: str | None, charger_id: int, action: str, payload: Any
 ) -> Command | None:
     """The command recorded before under this idempotency key; Conflict when that one was
     a different command."""
@@ -130,7 +182,7 @@ def _earlier_command(
         return None
     existing = session.scalar(select(Command).where(Command.idempotency_key == scoped_key))
     if existing is not None and (existing.charger_id, existing.action, existing.payload) != (
-        charger.id,
+        charger_id,
         action,
         payload,
     ):
@@ -139,8 +191,8 @@ def _earlier_command(
 
 
 def get_command(session: Session, command_id: str) -> Command:
-    """The command with this id; raises NotFound."""
-    command = session.get(Command, command_id, populate_existing=True)
+    """The command with this id, read afresh; raises NotFound."""
+    command = session.execute(_COMMAND_BY_ID, {"command_id": command_id}).scalar()
     if command is None:
         raise NotFound(f"command {command_id!r} not found")
     return command
@@ -152,11 +204,8 @@ def claim_for_sending(session: Session, command_id: str, now: datetime | None = 
     Conditional, so two nodes (or a retry and the queue) never send the same command twice.
     Flushed, not committed: commit before putting the CALL on the wire.
     """
-    now = now or utcnow()
-    sendable = (Command.status == CommandStatus.PENDING) | (
-        (Command.status == CommandStatus.QUEUED) & (Command.queue_expires_at > now)
-    )
-    return conditional_update(session, command_id, sendable, status=CommandStatus.SENT, sent_at=now)
+    params = {"command_id": command_id, "now": now or utcnow()}
+    return session.connection().execute(_CLAIM, params).rowcount == 1
 
 
 def queue_command(session: Session, command_id: str) -> bool:
@@ -165,8 +214,7 @@ def queue_command(session: Session, command_id: str) -> bool:
     True when the command is (now) waiting in the queue; False when it has no TTL or has
     moved on (sent, or finished).
     """
-    queueable = (Command.status == CommandStatus.PENDING) & Command.queue_expires_at.is_not(None)
-    if conditional_update(session, command_id, queueable, status=CommandStatus.QUEUED):
+    if session.connection().execute(_QUEUE, {"command_id": command_id}).rowcount == 1:
         return True
     return get_command(session, command_id).status == CommandStatus.QUEUED
 
@@ -194,14 +242,3 @@ def _is_profile_change(action: str, payload: Any) -> bool:
         and isinstance(payload, dict)
         and payload.get("key") == SECURITY_PROFILE_KEY
     )
-
-
-def conditional_update(session: Session, command_id: str, condition, **values) -> bool:
-    """Set `values` on the command if `condition` still holds; True when it did (flushed)."""
-    # A Core UPDATE of the table, not the ORM's bulk update: nothing in the session needs
-    # synchronising (readers load the row afresh, see `get_command`).
-    commands = Command.__table__
-    result = session.execute(
-        update(commands).where(commands.c.id == command_id, condition).values(**values)
-    )
-    return result.rowcount == 1

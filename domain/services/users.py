@@ -6,14 +6,21 @@ import secrets
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.models import RevokedToken, Role, User
 from domain.passwords import generate_password, hash_secret, verify_secret
 
 DEMO_ADMIN = "admin"
+_USERS = User.__table__
+_REVOKED = exists().where(RevokedToken.__table__.c.jti == bindparam("jti"))
+# Every authenticated request asks this: built once, run on the session's connection.
+_TOKEN_HOLDER = select(*_USERS.c, _REVOKED.label("revoked")).where(
+    _USERS.c.id == bindparam("user_id")
+)
+_TOKEN_REVOKED = select(_REVOKED)
 # The original design's demo credentials; only ever created on the embedded default.
 DEMO_ADMIN_PASSWORD = "admin"
 
@@ -140,18 +147,18 @@ def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
         session.flush()
 
 
-def token_is_revoked(session: Session, jti: str) -> bool:
-    return session.get(RevokedToken, jti) is not None
-
-
 def token_holder(session: Session, jti: str, user_id: int) -> tuple[bool, User | None]:
     """(is the token `jti` revoked, its user `user_id` or None when gone): one query for the
-    two questions every authenticated request asks."""
-    revoked = select(RevokedToken.jti).where(RevokedToken.jti == jti).exists()
-    row = session.execute(select(User, revoked).where(User.id == user_id)).first()
+    two questions every authenticated request asks. The user comes detached, as if loaded
+    by a session that has closed."""
+    connection = session.connection()
+    row = connection.execute(_TOKEN_HOLDER, {"jti": jti, "user_id": user_id}).first()
     if row is None:
-        return token_is_revoked(session, jti), None
-    return bool(row[1]), row[0]
+        return bool(connection.execute(_TOKEN_REVOKED, {"jti": jti}).scalar()), None
+    *columns, revoked = row
+    user = User(**dict(zip(_USERS.c.keys(), columns, strict=True)))
+    make_transient_to_detached(user)
+    return bool(revoked), user
 
 
 def _check_role(role: str) -> None:

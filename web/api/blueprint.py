@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
+from flask_smorest.utils import resolve_schema_instance
 
 from domain.models import Role
 from domain.queries.paging import Page, PageRequest
@@ -19,6 +20,11 @@ BEARER_SCHEME = "bearerAuth"
 class ApiBlueprint(Blueprint):
     # Lists are bare JSON arrays; the X-Pagination header carries total, pages and links.
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
+
+    def arguments(self, schema, *args, **kwargs) -> Callable:
+        """flask-smorest's `arguments` with one schema instance for all requests: given a
+        class, webargs builds an instance (deep-copying its fields) on every request."""
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
     def requires(self, role: Role, locations: list[str] | None = None) -> Callable:
         """Decorator (outermost, so auth is checked before the body): a valid access token

@@ -49,7 +49,7 @@ OUTCOMES = (
 
 class OcppCommandSchema(ma.Schema):
     id = ma.fields.String(dump_only=True, metadata={"description": "The OCPP unique id"})
-    charger = ma.fields.String(attribute="charger.name", dump_only=True)
+    charger = ma.fields.String(attribute="charger_name", dump_only=True)
     action = ma.fields.String(dump_only=True)
     payload = ma.fields.Dict(dump_only=True, metadata={"description": "The CALL's payload"})
     status = ma.fields.String(

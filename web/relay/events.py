@@ -39,7 +39,7 @@ def event(event_type: EventType, charger_id: str, **fields: Any) -> dict[str, An
 def command_event(command: Command) -> dict[str, Any]:
     return event(
         EventType.COMMAND,
-        command.charger.name,
+        command.charger_name,
         command_id=command.id,
         action=command.action,
         status=command.status,

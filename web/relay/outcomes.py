@@ -147,7 +147,7 @@ class Outcomes:
             log.info(
                 "command already had its outcome",
                 extra={
-                    "charger_id": command.charger.name,
+                    "charger_id": command.charger_name,
                     "unique_id": command_id,
                     "outcome": command.status,
                 },
@@ -168,7 +168,7 @@ class Outcomes:
         log.info(
             "command outcome",
             extra={
-                "charger_id": command.charger.name,
+                "charger_id": command.charger_name,
                 "unique_id": command.id,
                 "action": command.action,
                 "outcome": command.status,
