@@ -5,8 +5,9 @@ not worth a commit before the answer: the charger never sends them again, and lo
 last second of them in a crash loses nothing anyone acts on. `Bookkeeping` is the port the
 socket path writes them to; `WriteBehind` is its adapter: a bounded queue per worker,
 coalesced (one last-heartbeat time per charger) and written by one writer thread (a
-greenlet under gevent) in one unit of work every `interval` seconds, as one multi-row
-insert and one batched UPDATE. `close()` (graceful shutdown, atexit) writes what is left.
+greenlet under gevent) in one unit of work every `interval` seconds, as one batched UPDATE
+and one COPY of the message-log rows (a multi-row insert on SQLite). `close()` (graceful
+shutdown, atexit) writes what is left.
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
@@ -23,10 +24,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, insert, or_, update
+from sqlalchemy import bindparam, case, or_, update
 
 from domain.db import Database
-from domain.models import Charger, OcppMessage
+from domain.models import Charger
+from domain.services.message_log import insert_frames_in_bulk
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +133,11 @@ class WriteBehind:
             try:
                 with self.database.unit_of_work() as session:
                     if heartbeats:
-                        session.execute(
+                        session.connection().execute(
                             _NOTE_HEARTBEATS,
                             [{"charger_name": n, "at": at} for n, at in heartbeats.items()],
                         )
-                    if rows:
-                        session.execute(insert(OcppMessage.__table__), rows)
+                    insert_frames_in_bulk(session, rows)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
                 log.exception(
                     "write-behind flush failed",
