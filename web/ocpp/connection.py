@@ -85,6 +85,9 @@ class ChargerConnection:
         # calls look the charger up.
         self.snapshot: ChargerSnapshot | None = None
         self.snapshot_lock = threading.Lock()
+        # Whether an answer other than CallConfSent.ALWAYS_PUBLISHED's was announced (the
+        # call pipeline announces only the first: domain/events.py).
+        self.other_conf_sent = False
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()
