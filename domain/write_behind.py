@@ -24,10 +24,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, or_, update
+from sqlalchemy import ARRAY, String, bindparam, case, func, or_, update
+from sqlalchemy.orm import Session
 
 from domain.db import Database
 from domain.models import Charger
+from domain.models.base import UTCDateTime
 from domain.services.message_log import insert_frames_in_bulk
 
 log = logging.getLogger(__name__)
@@ -49,21 +51,40 @@ class Bookkeeping(Protocol):
 _CHARGERS = Charger.__table__
 
 
-def _later_of(column):
-    """`column`, or the noted time when that is later: never move a time backwards (a
+def _later_of(column, at):
+    """`column`, or the noted time `at` when that is later: never move a time backwards (a
     transactional message may have written a later one)."""
-    at = bindparam("at")
     return case((or_(column.is_(None), column < at), at), else_=column)
 
 
-_NOTE_HEARTBEATS = (
-    update(_CHARGERS)
-    .where(_CHARGERS.c.name == bindparam("charger_name"))
-    .values(
-        last_heartbeat=_later_of(_CHARGERS.c.last_heartbeat),
-        last_communication=_later_of(_CHARGERS.c.last_communication),
+def _noting(where, at):
+    return (
+        update(_CHARGERS)
+        .where(where)
+        .values(
+            last_heartbeat=_later_of(_CHARGERS.c.last_heartbeat, at),
+            last_communication=_later_of(_CHARGERS.c.last_communication, at),
+        )
     )
-)
+
+
+# One row of parameters per charger (executemany: a round trip each on psycopg2).
+_NOTE_HEARTBEATS = _noting(_CHARGERS.c.name == bindparam("charger_name"), bindparam("at"))
+# PostgreSQL: every charger in one statement, their names and times as two arrays.
+_NOTED = func.unnest(
+    bindparam("names", type_=ARRAY(String)), bindparam("times", type_=ARRAY(UTCDateTime))
+).table_valued("name", "at").render_derived()
+_NOTE_HEARTBEATS_AT_ONCE = _noting(_CHARGERS.c.name == _NOTED.c.name, _NOTED.c.at)
+
+
+def _note_heartbeats(session: Session, heartbeats: dict[str, datetime]) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        arrays = {"names": list(heartbeats), "times": list(heartbeats.values())}
+        connection.execute(_NOTE_HEARTBEATS_AT_ONCE, arrays)
+    else:
+        rows = [{"charger_name": name, "at": at} for name, at in heartbeats.items()]
+        connection.execute(_NOTE_HEARTBEATS, rows)
 
 
 class WriteBehind:
@@ -133,10 +154,7 @@ class WriteBehind:
             try:
                 with self.database.unit_of_work() as session:
                     if heartbeats:
-                        session.connection().execute(
-                            _NOTE_HEARTBEATS,
-                            [{"charger_name": n, "at": at} for n, at in heartbeats.items()],
-                        )
+                        _note_heartbeats(session, heartbeats)
                     insert_frames_in_bulk(session, rows)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
                 log.exception(
