@@ -71,9 +71,13 @@ def _noting(where, at):
 # One row of parameters per charger (executemany: a round trip each on psycopg2).
 _NOTE_HEARTBEATS = _noting(_CHARGERS.c.name == bindparam("charger_name"), bindparam("at"))
 # PostgreSQL: every charger in one statement, their names and times as two arrays.
-_NOTED = func.unnest(
-    bindparam("names", type_=ARRAY(String)), bindparam("times", type_=ARRAY(UTCDateTime))
-).table_valued("name", "at").render_derived()
+_NOTED = (
+    func.unnest(
+        bindparam("names", type_=ARRAY(String)), bindparam("times", type_=ARRAY(UTCDateTime))
+    )
+    .table_valued("name", "at")
+    .render_derived()
+)
 _NOTE_HEARTBEATS_AT_ONCE = _noting(_CHARGERS.c.name == _NOTED.c.name, _NOTED.c.at)
 
 
