@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
@@ -54,59 +52,45 @@ def record_frames(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(OcppMessage.__table__), rows)
 
 
-_LOG_TABLE = OcppMessage.__table__
-_COPY_COLUMNS = (
-    "charger_name",
-    "direction",
-    "message_type",
-    "unique_id",
-    "action",
-    "payload",
-    "source",
-    "created_at",
+# PostgreSQL: many rows in one statement whose one parameter is the rows as a JSON array
+# (encoded in C), not a parameter set per row (SQLAlchemy's per-row processing, ~16 us) nor
+# an array per column (psycopg2 adapts each element: a time costs 4 us). `->` gives the
+# payload's JSON text exactly as written, which is json.dumps's text as SQLAlchemy's JSON
+# type would bind it. COPY would be cheaper still, but psycopg2 refuses it in green mode.
+_INSERT_FROM_JSON = text(
+    "INSERT INTO ocpp_messages (charger_name, direction, message_type, unique_id, action, "
+    "payload, source, created_at) SELECT f->>0, f->>1, CAST(f->>2 AS INTEGER), f->>3, f->>4, "
+    "f->5, f->>6, CAST(f->>7 AS TIMESTAMP WITH TIME ZONE) "
+    "FROM json_array_elements(CAST(:rows AS JSON)) AS f"
 )
-_COPY = f"COPY {_LOG_TABLE.name} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-# COPY's text format: these characters inside a value are written as escapes.
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def insert_frames_in_bulk(session: Session, rows: list[dict[str, Any]]) -> None:
     """`record_frames` for many rows at once (the write-behind flush): the same stored
-    values, on PostgreSQL through one COPY at a third of the CPU (no per-row parameter
-    processing); elsewhere `record_frames`. Commits nothing."""
+    values, on PostgreSQL in one statement at a fifth of the CPU; elsewhere
+    `record_frames`. Commits nothing."""
     connection = session.connection()
-    if not rows or connection.dialect.driver != "psycopg2":
+    if not rows or connection.dialect.name != "postgresql":
         record_frames(session, rows)
         return
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.copy_expert(_COPY, io.StringIO("".join([_copy_line(row) for row in rows])))
-    finally:
-        cursor.close()
-
-
-def _copy_line(row: dict[str, Any]) -> str:
-    """One `frame_row` as a line of COPY's text format, each value as the INSERT binds it:
-    the payload as SQLAlchemy's JSON type serialises it (json.dumps), the time in UTC."""
-    created_at = row["created_at"]
-    if created_at.tzinfo is None:  # as domain.models.base.UTCDateTime reads a naive time
-        created_at = created_at.replace(tzinfo=UTC)
-    fields = (
-        _copy_text(row["charger_name"]),
-        _copy_text(row["direction"]),
-        str(int(row["message_type"])),
-        _copy_text(row["unique_id"]),
-        _copy_text(row["action"]),
-        _copy_text(json.dumps(row["payload"])),
-        _copy_text(row["source"]),
-        created_at.isoformat(),
+    encoded = json.dumps(
+        [
+            [
+                row["charger_name"],
+                str(row["direction"]),
+                int(row["message_type"]),
+                row["unique_id"],
+                row["action"],
+                row["payload"],
+                str(row["source"]),
+                _utc(row["created_at"]).isoformat(),
+            ]
+            for row in rows
+        ]
     )
-    return "\t".join(fields) + "\n"
+    connection.execute(_INSERT_FROM_JSON, {"rows": encoded})
 
 
-def _copy_text(value: str | None) -> str:
-    if value is None:
-        return "\\N"
-    value = str(value)
-    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+def _utc(moment: datetime) -> datetime:
+    """As domain.models.base.UTCDateTime binds a time: a naive one is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,8 +1,12 @@
-"""The write-behind's bulk insert of message-log rows (one COPY on PostgreSQL) stores
-exactly what the ordinary insert stores, whatever a charger put in its frames."""
+"""The write-behind's bulk insert of message-log rows (one statement on PostgreSQL) stores
+exactly what the ordinary insert stores, whatever a charger put in its frames, also with
+psycopg2 in green mode (a wait callback, as gunicorn's gevent workers run it: COPY, for
+one, is refused there)."""
 
 from datetime import UTC, datetime
 
+import psycopg2.extensions
+import psycopg2.extras
 import pytest
 from ocpp.messages import MessageType
 from sqlalchemy import text
@@ -64,6 +68,15 @@ ROWS = [
 ]
 
 
+@pytest.fixture
+def green_pg_db(pg_db):
+    psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
+    try:
+        yield pg_db
+    finally:
+        psycopg2.extensions.set_wait_callback(None)
+
+
 def stored(database) -> list[tuple]:
     with database.unit_of_work() as session:
         return [
@@ -77,7 +90,7 @@ def stored(database) -> list[tuple]:
         ]
 
 
-@pytest.mark.parametrize("backend", ["pg_db", "db"])
+@pytest.mark.parametrize("backend", ["pg_db", "green_pg_db", "db"])
 def test_bulk_inserted_rows_are_stored_as_the_ordinary_insert_stores_them(request, backend):
     database = request.getfixturevalue(backend)
     with database.unit_of_work() as session:
