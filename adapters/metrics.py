@@ -8,7 +8,7 @@ import enum
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,6 +62,9 @@ class _Instruments:
     protocol_errors: Counter
     socket_ends: Counter
     write_behind: Counter
+    # The labelled children a CALL's answer updates, by (action label, answer): looking
+    # them up with labels() costs more per message than the updates themselves.
+    call_children: dict[tuple[str, str], tuple] = field(default_factory=dict)
 
 
 _instruments: _Instruments | None = None
@@ -166,11 +169,27 @@ def record_ocpp_message(action: str | None, answer: str, seconds: float | None =
     if _instruments is None:
         return
     label = _action_label(action)
-    _instruments.messages.labels(label, answer).inc()
-    if answer != CALLRESULT:
-        _instruments.protocol_errors.labels(answer).inc()
+    children = _instruments.call_children.get((label, answer))
+    if children is None:
+        children = _call_children(_instruments, label, answer)
+    message, error, handler_seconds = children
+    message.inc()
+    if error is not None:
+        error.inc()
     if seconds is not None:
-        _instruments.handler_seconds.labels(label).observe(seconds)
+        handler_seconds.observe(seconds)
+
+
+def _call_children(instruments: _Instruments, label: str, answer: str) -> tuple:
+    """The children recording a CALL of action `label` answered `answer` (kept)."""
+    error = None if answer == CALLRESULT else instruments.protocol_errors.labels(answer)
+    children = (
+        instruments.messages.labels(label, answer),
+        error,
+        instruments.handler_seconds.labels(label),
+    )
+    instruments.call_children[(label, answer)] = children
+    return children
 
 
 def count_events(events: EventBus) -> None:

@@ -9,11 +9,11 @@ has committed. A subscriber that fails is logged and never fails the others or t
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from ocpp.v16.enums import Action
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,13 @@ class CallAnswered:
 @dataclass(frozen=True)
 class CallConfSent:
     """A CALL's `.conf` is on the charger's socket (what must follow the answer, not precede
-    it: e.g. queued commands after an accepting BootNotification.conf)."""
+    it: e.g. queued commands after an accepting BootNotification.conf). Published for every
+    answer to an action in ALWAYS_PUBLISHED and for the first other answer on each socket:
+    nothing follows a later one (web/relay/delivery.py), so a Heartbeat costs no event."""
+
+    ALWAYS_PUBLISHED: ClassVar[frozenset[str]] = frozenset(
+        {Action.boot_notification, Action.sign_certificate}
+    )
 
     charger_name: str
     action: str
@@ -121,15 +127,16 @@ class EventBus:
     """Hands each published event to the subscribers of its type, in subscription order."""
 
     def __init__(self) -> None:
-        self._subscribers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+        # Tuples, replaced on subscribe: publishing (per message) iterates without a copy.
+        self._subscribers: dict[type, tuple[Callable[[Any], None], ...]] = {}
 
     def subscribe(self, event_type: type[E], subscriber: Callable[[E], None]) -> None:
-        self._subscribers[event_type].append(subscriber)
+        self._subscribers[event_type] = (*self._subscribers.get(event_type, ()), subscriber)
 
     def publish(self, events: Iterable[Event]) -> None:
         """Call every subscriber of every event; a failing subscriber is logged, not raised."""
         for event in events:
-            for subscriber in list(self._subscribers.get(type(event), ())):
+            for subscriber in self._subscribers.get(type(event), ()):
                 try:
                     subscriber(event)
                 except Exception:  # noqa: BLE001 - one subscriber must not fail the others

@@ -7,7 +7,8 @@ last second of them in a crash loses nothing anyone acts on. `Bookkeeping` is th
 socket path writes them to; `WriteBehind` is its adapter: a bounded queue per worker,
 coalesced (one last-heartbeat and one last-communication time per charger) and written by
 one writer thread (a greenlet under gevent) in one unit of work every `interval` seconds, as
-one multi-row insert and batched UPDATEs. `close()` (graceful shutdown, atexit) writes what is left.
+batched UPDATEs and one insert of the message-log rows. `close()` (graceful shutdown,
+atexit) writes what is left.
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
@@ -24,10 +25,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, insert, or_, update
+from sqlalchemy import ARRAY, String, bindparam, case, func, or_, update
+from sqlalchemy.orm import Session
 
 from domain.db import Database
-from domain.models import Charger, OcppMessage
+from domain.models import Charger
+from domain.models.base import UTCDateTime
+from domain.services.message_log import insert_frames_in_bulk
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +55,48 @@ class Bookkeeping(Protocol):
 _CHARGERS = Charger.__table__
 
 
-def _later_of(column):
-    """`column`, or the noted time when that is later: never move a time backwards (a
+def _later_of(column, at):
+    """`column`, or the noted time `at` when that is later: never move a time backwards (a
     transactional message may have written a later one)."""
-    at = bindparam("at")
     return case((or_(column.is_(None), column < at), at), else_=column)
 
 
-_NOTE_HEARTBEATS = (
-    update(_CHARGERS)
-    .where(_CHARGERS.c.name == bindparam("charger_name"))
-    .values(
-        last_heartbeat=_later_of(_CHARGERS.c.last_heartbeat),
-        last_communication=_later_of(_CHARGERS.c.last_communication),
+def _noting(where, at, heartbeat: bool):
+    """Last communication (and, for a Heartbeat, last heartbeat) at `at`, never backwards."""
+    values = {"last_communication": _later_of(_CHARGERS.c.last_communication, at)}
+    if heartbeat:
+        values["last_heartbeat"] = _later_of(_CHARGERS.c.last_heartbeat, at)
+    return update(_CHARGERS).where(where).values(**values)
+
+
+# One row of parameters per charger (executemany: a round trip each on psycopg2).
+_NOTE = {
+    heartbeat: _noting(_CHARGERS.c.name == bindparam("charger_name"), bindparam("at"), heartbeat)
+    for heartbeat in (True, False)
+}
+# PostgreSQL: every charger in one statement, their names and times as two arrays.
+_NOTED = (
+    func.unnest(
+        bindparam("names", type_=ARRAY(String)), bindparam("times", type_=ARRAY(UTCDateTime))
     )
+    .table_valued("name", "at")
+    .render_derived()
 )
-_NOTE_COMMUNICATIONS = (
-    update(_CHARGERS)
-    .where(_CHARGERS.c.name == bindparam("charger_name"))
-    .values(last_communication=_later_of(_CHARGERS.c.last_communication))
-)
+_NOTE_AT_ONCE = {
+    heartbeat: _noting(_CHARGERS.c.name == _NOTED.c.name, _NOTED.c.at, heartbeat)
+    for heartbeat in (True, False)
+}
+
+
+def _note_times(session: Session, times: dict[str, datetime], heartbeat: bool) -> None:
+    """Each charger's noted time as its last communication (and last heartbeat)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        arrays = {"names": list(times), "times": list(times.values())}
+        connection.execute(_NOTE_AT_ONCE[heartbeat], arrays)
+    else:
+        rows = [{"charger_name": name, "at": at} for name, at in times.items()]
+        connection.execute(_NOTE[heartbeat], rows)
 
 
 class WriteBehind:
@@ -151,17 +177,10 @@ class WriteBehind:
             try:
                 with self.database.unit_of_work() as session:
                     if heartbeats:
-                        session.execute(
-                            _NOTE_HEARTBEATS,
-                            [{"charger_name": n, "at": at} for n, at in heartbeats.items()],
-                        )
+                        _note_times(session, heartbeats, heartbeat=True)
                     if heard:
-                        session.execute(
-                            _NOTE_COMMUNICATIONS,
-                            [{"charger_name": n, "at": at} for n, at in heard.items()],
-                        )
-                    if rows:
-                        session.execute(insert(OcppMessage.__table__), rows)
+                        _note_times(session, heard, heartbeat=False)
+                    insert_frames_in_bulk(session, rows)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
                 log.exception(
                     "write-behind flush failed",

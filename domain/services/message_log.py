@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
@@ -63,9 +64,55 @@ def record_frames(session: Session, rows: list[dict[str, Any]]) -> None:
 def _insert_pending_frames(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        statement_connection(session).execute(_INSERT, rows)
+        insert_frames_in_bulk(session, rows)
 
 
 @event.listens_for(Session, "after_rollback")
 def _discard_pending_frames(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+# PostgreSQL: many rows in one statement whose one parameter is the rows as a JSON array
+# (encoded in C), not a parameter set per row (SQLAlchemy's per-row processing, ~16 us) nor
+# an array per column (psycopg2 adapts each element: a time costs 4 us). `->` gives the
+# payload's JSON text exactly as written, which is json.dumps's text as SQLAlchemy's JSON
+# type would bind it. COPY would be cheaper still, but psycopg2 refuses it in green mode.
+_INSERT_FROM_JSON = text(
+    "INSERT INTO ocpp_messages (charger_name, direction, message_type, unique_id, action, "
+    "payload, source, created_at) SELECT f->>0, f->>1, CAST(f->>2 AS INTEGER), f->>3, f->>4, "
+    "f->5, f->>6, CAST(f->>7 AS TIMESTAMP WITH TIME ZONE) "
+    "FROM json_array_elements(CAST(:rows AS JSON)) AS f"
+)
+
+
+def insert_frames_in_bulk(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert `frame_row` rows now, in one statement (the write-behind flush, and a unit of
+    work's frames at its commit): on PostgreSQL as one JSON array parameter, at a fifth of
+    the CPU of a parameter set per row; elsewhere a multi-row insert. Commits nothing."""
+    if not rows:
+        return
+    connection = statement_connection(session)
+    if connection.dialect.name != "postgresql":
+        connection.execute(_INSERT, rows)
+        return
+    encoded = json.dumps(
+        [
+            [
+                row["charger_name"],
+                str(row["direction"]),
+                int(row["message_type"]),
+                row["unique_id"],
+                row["action"],
+                row["payload"],
+                str(row["source"]),
+                _utc(row["created_at"]).isoformat(),
+            ]
+            for row in rows
+        ]
+    )
+    connection.execute(_INSERT_FROM_JSON, {"rows": encoded})
+
+
+def _utc(moment: datetime) -> datetime:
+    """As domain.models.base.UTCDateTime binds a time: a naive one is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -55,13 +55,17 @@ CallAnswerer = Callable[["ChargerConnection", IncomingCall], Reply]
 
 class _SendAll:
     """simple-websocket writes with `sock.send`, which under gevent may write part of a
-    large frame; route writes through `sendall` and everything else to the socket."""
+    large frame; make writes whole and route everything else to the socket."""
 
     def __init__(self, sock):
         self._sock = sock
 
     def send(self, data: bytes) -> int:
-        self._sock.sendall(data)
+        # One send() takes a small frame whole; sendall() only for what it left (it asks
+        # the socket's buffer size, a system call, and reads the clock on every call).
+        sent = self._sock.send(data)
+        if sent < len(data):
+            self._sock.sendall(memoryview(data)[sent:])
         return len(data)
 
     def __getattr__(self, name):
@@ -85,6 +89,9 @@ class ChargerConnection:
         # calls look the charger up.
         self.snapshot: ChargerSnapshot | None = None
         self.snapshot_lock = threading.Lock()
+        # Whether an answer other than CallConfSent.ALWAYS_PUBLISHED's was announced (the
+        # call pipeline announces only the first: domain/events.py).
+        self.other_conf_sent = False
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()

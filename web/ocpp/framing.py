@@ -91,7 +91,7 @@ def parse_frame(
     type_id = message[0]
     unique_id = message[1] if len(message) > 1 and isinstance(message[1], str) else None
     echo = _echo(message)
-    if _nested_deeper_than(message, MAX_NESTING):
+    if _may_nest_deeper_than(text, MAX_NESTING) and _nested_deeper_than(message, MAX_NESTING):
         # Not handed on (parsed=None): logging or validating it would recurse as deep.
         raise BadFrame(CallErrorCode.FORMATION_VIOLATION, _TOO_DEEP, echo)
     if type(type_id) is not int:
@@ -136,6 +136,13 @@ def _echo(message: list) -> UniqueId:
     if isinstance(unique_id, UniqueId) and not isinstance(unique_id, bool):
         return unique_id
     return UNREADABLE_ID
+
+
+def _may_nest_deeper_than(text: str, limit: int) -> bool:
+    """False when the frame's text cannot nest deeper than `limit`: every level opens with a
+    bracket or a brace, so fewer of them in all bound the depth (counted in C, where walking
+    the parsed frame costs microseconds; brackets inside strings only make it a walk)."""
+    return text.count("[") + text.count("{") > limit
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
@@ -188,8 +195,12 @@ def _call(message: list, echo: UniqueId, supported_actions: frozenset[str]) -> I
     return IncomingCall(unique_id, action, payload)
 
 
+# Built once: json.dumps with these options builds an encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(message: list) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(message)
 
 
 def call_frame(unique_id: str, action: str, payload: dict) -> str:

@@ -99,10 +99,13 @@ class CallHandler:
             return Reply(error_frame(call.unique_id, *error_body(outcome.error)))
         if _may_change(snapshot, call):
             self.refresh_snapshot(connection)
+        frame = result_frame(call.unique_id, outcome)
+        if call.action not in CallConfSent.ALWAYS_PUBLISHED:
+            if connection.other_conf_sent:
+                return Reply(frame)
+            connection.other_conf_sent = True
         sent = CallConfSent(name, call.action, outcome)
-        return Reply(
-            result_frame(call.unique_id, outcome), after_send=partial(self.events.publish, [sent])
-        )
+        return Reply(frame, after_send=partial(self.events.publish, [sent]))
 
     def refresh_snapshot(self, connection: ChargerConnection) -> None:
         """Take the socket's snapshot of its charger again (None when it is no longer

@@ -144,7 +144,7 @@ def test_a_socket_writes_heartbeats_and_non_transactional_logs_behind_but_keeps_
     db, settings, writer
 ):
     handler = CallHandler(db, settings, BootStormGuard(1000), EventBus(), bookkeeping=writer)
-    connection = SimpleNamespace(charger_name="wb1", snapshot=None)
+    connection = SimpleNamespace(charger_name="wb1", snapshot=None, other_conf_sent=False)
     start = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2025-01-01T00:00:00Z"}
     for unique_id, action, payload in [
         ("hb", "Heartbeat", {}),

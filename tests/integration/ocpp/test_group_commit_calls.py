@@ -64,7 +64,7 @@ def test_a_charger_whose_call_fails_in_a_group_alone_gets_a_callerror(
 
     def answer(name):
         call = IncomingCall(f"{name}-1", "StartTransaction", START)
-        socket = SimpleNamespace(charger_name=name, snapshot=snapshots[name])
+        socket = SimpleNamespace(charger_name=name, snapshot=snapshots[name], other_conf_sent=False)
         return json.loads(handler.answer(socket, call).frame)
 
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from bootstrap import create_app
 from domain.boot_storm import MIN_RETRY_SECONDS, BootStormGuard
-from domain.events import BackgroundWorkRecorded, EventBus
+from domain.events import BackgroundWorkRecorded, CallConfSent, EventBus
 from domain.models import OcppMessage
 from domain.services.chargers import create_charger
 from tests.conftest import make_settings
@@ -32,13 +32,11 @@ def handler(db, settings):
     return handler
 
 
-CONNECTION = SimpleNamespace(charger_name="cp1", snapshot=None)
-
-
 def answer(handler, unique_id, action, payload):
     """The reply frame, and the background work its committed unit of work published."""
     handler.work.clear()
-    reply = handler.answer(CONNECTION, IncomingCall(unique_id, action, payload))
+    connection = SimpleNamespace(charger_name="cp1", snapshot=None, other_conf_sent=False)
+    reply = handler.answer(connection, IncomingCall(unique_id, action, payload))
     return json.loads(reply.frame), list(handler.work)
 
 
@@ -92,3 +90,27 @@ def test_the_socket_options_come_from_settings(tmp_path):
     }  # fmt: skip
     no_ping = create_app(make_settings(tmp_path, ocpp_ping_interval=0))
     assert no_ping.config["SOCK_SERVER_OPTIONS"]["ping_interval"] is None
+
+
+def test_conf_sent_is_announced_for_every_boot_and_the_first_other_answer_of_a_socket(handler):
+    announced = []
+    handler.events.subscribe(CallConfSent, announced.append)
+    socket = SimpleNamespace(charger_name="cp1", snapshot=None, other_conf_sent=False)
+    calls = [
+        ("Heartbeat", {}),
+        ("BootNotification", BOOT),
+        ("Heartbeat", {}),
+        ("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}),
+        ("BootNotification", BOOT),
+    ]
+    for number, (action, payload) in enumerate(calls):
+        reply = handler.answer(socket, IncomingCall(str(number), action, payload))
+        assert json.loads(reply.frame)[0] == 3
+        if reply.after_send is not None:
+            reply.after_send()
+    assert [event.action for event in announced] == [
+        "Heartbeat",
+        "BootNotification",
+        "BootNotification",
+    ]
+    assert announced[1].conf["status"] in {"Accepted", "Pending"}

@@ -13,7 +13,7 @@ from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
 from tests.ocpp_client import eventually
-from web.ocpp.connection import ChargerConnection, Reply
+from web.ocpp.connection import ChargerConnection, Reply, _SendAll
 from web.ocpp.connection_map import ConnectionMap
 from web.ocpp.framing import result_frame
 from web.ocpp.outgoing import CallErrorReceived, CallTimeout, ConnectionLost
@@ -179,3 +179,29 @@ def test_a_newer_connection_replaces_the_older_one_in_the_map():
     assert connections.get("cp1") is second
     assert connections.unregister(second) is True
     assert connections.names() == []
+
+
+class PartialWriteSocket:
+    """A socket whose send() takes at most `limit` bytes, as a full socket buffer does."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.written = bytearray()
+        self.sendall_calls = 0
+
+    def send(self, data):
+        self.written += bytes(data[: self.limit])
+        return min(self.limit, len(data))
+
+    def sendall(self, data):
+        self.sendall_calls += 1
+        self.written += bytes(data)
+
+
+@pytest.mark.parametrize(("limit", "sendall_calls"), [(1_000_000, 0), (3, 1)])
+def test_a_frame_is_written_whole_even_when_one_send_takes_part_of_it(limit, sendall_calls):
+    sock = PartialWriteSocket(limit)
+    frame = b"\x81\x0b" + b"hello world"
+    assert _SendAll(sock).send(frame) == len(frame)
+    assert bytes(sock.written) == frame
+    assert sock.sendall_calls == sendall_calls

@@ -1,6 +1,7 @@
 """Hostile frames never escape the parser or the read loop: deep nesting, numeric ids,
 binary frames, and a handler that fails unexpectedly."""
 
+import json
 import threading
 
 import pytest
@@ -28,6 +29,19 @@ def test_a_call_nested_deeper_than_the_bound_is_refused_with_its_id_echoed():
         parse(f'[2,"deep-1","DataTransfer",{{"vendorId":"v","data":{deep}}}]')
     assert (refused.value.code, refused.value.unique_id) == ("FormationViolation", "deep-1")
     assert refused.value.parsed is None  # never handed on to be logged as JSON
+
+
+def test_a_call_nested_exactly_to_the_bound_is_parsed():
+    # The frame and its payload are two levels: 30 more reach MAX_NESTING.
+    deep = "[" * (MAX_NESTING - 2) + "]" * (MAX_NESTING - 2)
+    call = parse(f'[2,"deep-2","DataTransfer",{{"vendorId":"v","data":{deep}}}]')
+    assert call.payload["data"] == json.loads(deep)
+
+
+def test_brackets_inside_strings_do_not_make_a_shallow_frame_too_deep():
+    data = "[{" * MAX_NESTING
+    call = parse(json.dumps([2, "many-brackets", "DataTransfer", {"vendorId": "v", "data": data}]))
+    assert call.payload["data"] == data
 
 
 def test_the_deepest_real_charger_message_is_within_the_bound():

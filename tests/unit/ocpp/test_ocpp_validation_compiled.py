@@ -153,3 +153,13 @@ def test_compiled_validator_agrees_with_jsonschema(name, case, payload):
     assert violations == reference
     if reference:
         assert error_code_for(violations) is error_code_for(reference)
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_an_empty_payload_gets_the_answer_jsonschema_gives(name):
+    action = _action_of(name)
+    response = name.endswith("Response")
+    for _ in range(2):  # the verdict is kept after the first
+        assert schema_violations(action, {}, response=response) == _listed_violations(
+            name, action, {}
+        )
