@@ -162,3 +162,26 @@ def test_a_socket_writes_heartbeats_and_non_transactional_logs_behind_but_keeps_
     with db.unit_of_work() as session:
         rows = session.scalars(select(OcppMessage.unique_id)).all()
     assert sorted(rows) == ["auth", "auth", "hb", "hb", "start", "start"]
+
+
+@pytest.mark.parametrize("database", ["db", "pg_db"])
+def test_last_communications_coalesce_and_never_move_back(database, request):
+    database = request.getfixturevalue(database)
+    later = T0 + timedelta(minutes=5)
+    with database.unit_of_work() as session:
+        create_charger(session, "wb1", connector_ids=(1,))
+        create_charger(session, "wb2", connector_ids=(1,))
+        session.flush()
+        session.scalar(select(Charger).where(Charger.name == "wb2")).last_communication = later
+    writer = WriteBehind(database, interval=1.0)
+    try:
+        writer.note_communication("wb1", T0 + timedelta(seconds=3))
+        writer.note_communication("wb1", T0)
+        writer.note_communication("wb2", T0)
+        assert writer.pending() == 2
+        writer.flush()
+    finally:
+        writer.close()
+    # A message's time is not a heartbeat's: last_heartbeat stays unset.
+    assert heard(database, "wb1") == (None, T0 + timedelta(seconds=3))
+    assert heard(database, "wb2") == (None, later)
