@@ -1,12 +1,14 @@
 """Write-behind for bookkeeping a charger will not resend.
 
-A Heartbeat's last-heartbeat time and the message-log rows of non-transactional frames are
-not worth a commit before the answer: the charger never sends them again, and losing the
-last second of them in a crash loses nothing anyone acts on. `Bookkeeping` is the port the
-socket path writes them to; `WriteBehind` is its adapter: a bounded queue per worker,
-coalesced (one last-heartbeat time per charger) and written by one writer thread (a
-greenlet under gevent) in one unit of work every `interval` seconds, as one multi-row
-insert and one batched UPDATE. `close()` (graceful shutdown, atexit) writes what is left.
+A Heartbeat's last-heartbeat time, the message-log rows of non-transactional frames and the
+endings of sockets (`socket_events.SocketEnd`: Disconnected, its StatusLog row and its
+SocketEvent) are not worth a commit before the answer or the next socket: the charger never
+sends them again, and losing the last second of them in a crash loses nothing anyone acts on
+(the crash ends that node's sockets; the heartbeat sweep marks their chargers Disconnected).
+`Bookkeeping` is the port the socket path writes them to; `WriteBehind` is its adapter: a
+bounded queue per worker, coalesced (one last-heartbeat time per charger) and written by one
+writer thread (a greenlet under gevent) in one unit of work every `interval` seconds, as
+batched statements. `close()` (graceful shutdown, atexit) writes what is left.
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
@@ -27,6 +29,7 @@ from sqlalchemy import bindparam, case, insert, or_, update
 
 from domain.db import Database
 from domain.models import Charger, OcppMessage
+from domain.services.socket_events import SocketEnd, record_socket_ends
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,9 @@ class Bookkeeping(Protocol):
 
     def log_frames(self, rows: list[dict[str, Any]]) -> None:
         """Message-log rows (`message_log.frame_row`) to be kept."""
+
+    def note_socket_end(self, end: SocketEnd) -> None:
+        """A charger's socket ended (`socket_events.record_socket_ends` writes it)."""
 
 
 _CHARGERS = Charger.__table__
@@ -83,6 +89,7 @@ class WriteBehind:
         self._lock = threading.Lock()
         self._heartbeats: dict[str, datetime] = {}
         self._rows: list[dict[str, Any]] = []
+        self._socket_ends: list[SocketEnd] = []
         self._queued = 0  # reported with the next flush: one metric update per flush
         self._flushing = threading.Lock()  # one flush at a time: the timer's or close()'s
         self._stopped = threading.Event()
@@ -111,10 +118,17 @@ class WriteBehind:
             self._rows.extend(rows)
             self._queued += len(rows)
 
+    def note_socket_end(self, end: SocketEnd) -> None:
+        with self._lock:
+            if not self._room_for(1):
+                return
+            self._socket_ends.append(end)
+            self._queued += 1
+
     def pending(self) -> int:
         """Rows waiting for the next flush."""
         with self._lock:
-            return len(self._heartbeats) + len(self._rows)
+            return self._held()
 
     def flush(self) -> None:
         """Write everything queued now, in one unit of work. A failure is logged and the
@@ -123,10 +137,11 @@ class WriteBehind:
             with self._lock:
                 heartbeats, self._heartbeats = self._heartbeats, {}
                 rows, self._rows = self._rows, []
+                ends, self._socket_ends = self._socket_ends, []
                 queued, self._queued = self._queued, 0
             if queued:
                 self.counted("queued", queued)
-            if not heartbeats and not rows:
+            if not heartbeats and not rows and not ends:
                 return
             try:
                 with self.database.unit_of_work() as session:
@@ -137,14 +152,15 @@ class WriteBehind:
                         )
                     if rows:
                         session.execute(insert(OcppMessage.__table__), rows)
+                    record_socket_ends(session, ends)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
                 log.exception(
                     "write-behind flush failed",
-                    extra={"heartbeats": len(heartbeats), "rows": len(rows)},
+                    extra={"heartbeats": len(heartbeats), "rows": len(rows), "ends": len(ends)},
                 )
-                self._put_back(heartbeats, rows)
+                self._put_back(heartbeats, rows, ends)
                 return
-            self.counted("written", len(heartbeats) + len(rows))
+            self.counted("written", len(heartbeats) + len(rows) + len(ends))
 
     def close(self) -> None:
         """Stop the writer and write what is left (graceful shutdown; idempotent)."""
@@ -153,20 +169,27 @@ class WriteBehind:
 
     def _room_for(self, count: int) -> bool:
         """Called with `_lock` held; counts the rows dropped when there is no room."""
-        if len(self._heartbeats) + len(self._rows) + count <= self.capacity:
+        if self._held() + count <= self.capacity:
             return True
         self.counted("dropped", count)
         return False
 
-    def _put_back(self, heartbeats: dict[str, datetime], rows: list[dict[str, Any]]) -> None:
+    def _held(self) -> int:
+        return len(self._heartbeats) + len(self._rows) + len(self._socket_ends)
+
+    def _put_back(
+        self, heartbeats: dict[str, datetime], rows: list[dict[str, Any]], ends: list[SocketEnd]
+    ) -> None:
         with self._lock:
             for name, at in heartbeats.items():
                 if name not in self._heartbeats and self._room_for(1):
                     self._heartbeats[name] = at
-            room = max(0, self.capacity - len(self._heartbeats) - len(self._rows))
-            if len(rows) > room:
-                self.counted("dropped", len(rows) - room)
-            self._rows[:0] = rows[:room]
+            # Endings first: a charger's status matters more than a logged frame.
+            for queue, put_back in ((self._socket_ends, ends), (self._rows, rows)):
+                room = max(0, self.capacity - self._held())
+                if len(put_back) > room:
+                    self.counted("dropped", len(put_back) - room)
+                queue[:0] = put_back[:room]
 
 
 def _write_while_alive(writer_ref: weakref.ref, stopped: threading.Event) -> None:
