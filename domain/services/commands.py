@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.v16.enums import Action
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain.clock import utcnow
@@ -171,21 +171,26 @@ def queue_command(session: Session, command_id: str) -> bool:
     return get_command(session, command_id).status == CommandStatus.QUEUED
 
 
+_QUEUED = (
+    select(Command.__table__.c.id)
+    .join(Charger.__table__, Charger.__table__.c.id == Command.__table__.c.charger_id)
+    .where(
+        Charger.__table__.c.name == bindparam("charger_name"),
+        Charger.__table__.c.registration_status == RegistrationStatus.ACCEPTED,
+        Command.__table__.c.status == CommandStatus.QUEUED,
+        Command.__table__.c.queue_expires_at > bindparam("now"),
+    )
+    .order_by(Command.__table__.c.created_at, Command.__table__.c.id)
+)
+
+
 def queued_commands(session: Session, charger_name: str, now: datetime | None = None) -> list[str]:
     """Ids of the charger's queued, unexpired commands, oldest first; none while its
     registration is not Accepted (they wait for the boot that accepts it)."""
-    query = (
-        select(Command.id)
-        .join(Charger, Charger.id == Command.charger_id)
-        .where(
-            Charger.name == charger_name,
-            Charger.registration_status == RegistrationStatus.ACCEPTED,
-            Command.status == CommandStatus.QUEUED,
-            Command.queue_expires_at > (now or utcnow()),
-        )
-        .order_by(Command.created_at, Command.id)
-    )
-    return list(session.scalars(query))
+    # Built once, run on the connection: every charger's accepted boot asks (a reconnect
+    # storm asks thousands of times a second), and nearly always finds none.
+    params = {"charger_name": charger_name, "now": now or utcnow()}
+    return list(session.connection().execute(_QUEUED, params).scalars())
 
 
 def _is_profile_change(action: str, payload: Any) -> bool:
