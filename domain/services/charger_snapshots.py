@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from domain.models import Charger, Connector
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)  # one per live socket: no __dict__
 class ChargerSnapshot:
     id: int
     name: str

@@ -29,6 +29,7 @@ from web.ocpp.framing import (
     parse_frame,
 )
 from web.ocpp.outgoing import (
+    CallResultMessage,
     ConnectionLost,
     FrameRecorder,
     OutgoingCalls,
@@ -57,6 +58,8 @@ class _SendAll:
     """simple-websocket writes with `sock.send`, which under gevent may write part of a
     large frame; route writes through `sendall` and everything else to the socket."""
 
+    __slots__ = ("_sock",)
+
     def __init__(self, sock):
         self._sock = sock
 
@@ -69,6 +72,23 @@ class _SendAll:
 
 
 class ChargerConnection:
+    # One per live socket, tens of thousands per worker: slots instead of a __dict__, and
+    # the outgoing-call table made with the first call to the charger (most sockets never
+    # get one). See `bench.idle`.
+    __slots__ = (
+        "ws",
+        "charger_name",
+        "close_reason",
+        "snapshot",
+        "snapshot_lock",
+        "_record_frame",
+        "_supported_actions",
+        "_send_lock",
+        "_closed",
+        "_outgoing",
+        "__weakref__",  # the relay remembers connections weakly
+    )
+
     def __init__(
         self,
         ws,
@@ -88,14 +108,25 @@ class ChargerConnection:
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()
-        self._closed = threading.Event()
-        self._outgoing = OutgoingCalls(charger_name, self.send, self._closed.is_set, record_frame)
-        # Send a CALL to the charger and wait for its answer (OutgoingCalls.call).
-        self.call = self._outgoing.call
+        self._closed = False
+        self._outgoing: OutgoingCalls | None = None
 
     @property
     def closed(self) -> bool:
-        return self._closed.is_set()
+        return self._closed
+
+    def call(self, *args, **kwargs) -> CallResultMessage:
+        """Send a CALL to the charger and wait for its answer (`OutgoingCalls.call`)."""
+        return self._outgoing_calls().call(*args, **kwargs)
+
+    def _outgoing_calls(self) -> OutgoingCalls:
+        # Made once, under a lock: two first calls from threads (embedded) share one table.
+        with self._send_lock:
+            if self._outgoing is None:
+                self._outgoing = OutgoingCalls(
+                    self.charger_name, self.send, lambda: self._closed, self._record_frame
+                )
+            return self._outgoing
 
     def send(self, text: str) -> None:
         """Send one text frame; raises ConnectionLost when the socket is gone."""
@@ -125,14 +156,14 @@ class ChargerConnection:
             log.exception("ocpp read loop failed", extra={"charger_id": self.charger_name})
             self.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
-            self._closed.set()
-            self._outgoing.fail_pending(ConnectionLost("socket closed"))
+            self._closed = True
+            self._fail_pending(ConnectionLost("socket closed"))
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close the socket now and wake the read loop (safe from any greenlet)."""
         if reason:
             self.close_reason = reason
-        self._closed.set()
+        self._closed = True
         with self._send_lock:
             try:
                 self.ws.close(code, reason)
@@ -144,7 +175,11 @@ class ChargerConnection:
             pass
         # simple-websocket's receive() waits on this event; close() alone does not set it.
         self.ws.event.set()
-        self._outgoing.fail_pending(ConnectionLost(reason or "socket closed"))
+        self._fail_pending(ConnectionLost(reason or "socket closed"))
+
+    def _fail_pending(self, error: ConnectionLost) -> None:
+        if self._outgoing is not None:
+            self._outgoing.fail_pending(error)
 
     def _handle_text(self, text: str, answer_call: CallAnswerer) -> None:
         try:
@@ -174,7 +209,7 @@ class ChargerConnection:
             if reply.after_send is not None:
                 reply.after_send()
         else:
-            self._outgoing.resolve(message)
+            self._outgoing_calls().resolve(message)
 
     def _as_text(self, frame: str | bytes) -> str | None:
         """The frame as text. OCPP-J messages are UTF-8 JSON: a binary frame holding UTF-8 is
