@@ -16,6 +16,8 @@ from typing import Any
 
 from ocpp.messages import MessageType
 from simple_websocket import ConnectionClosed
+from wsproto.events import Ping
+from wsproto.frame_protocol import CloseReason
 
 from domain.models import Direction
 from domain.services.charger_snapshots import ChargerSnapshot
@@ -176,6 +178,25 @@ class ChargerConnection:
         # simple-websocket's receive() waits on this event; close() alone does not set it.
         self.ws.event.set()
         self._fail_pending(ConnectionLost(reason or "socket closed"))
+
+    def keep_alive(self) -> None:
+        """Ping the charger (the node's keep-alive loop calls this every OCPP_PING_INTERVAL
+        seconds). A socket whose previous ping got no pong is closed as simple-websocket's
+        own ping closes it: 1008 "Ping/Pong timeout", not a close of ours, so its ending
+        reads as a dropped socket. Its pong sets `pong_received` in simple-websocket's
+        reader."""
+        ws = self.ws
+        with self._send_lock:
+            try:
+                if ws.pong_received:
+                    ws.pong_received = False
+                    ws.sock.send(ws.ws.send(Ping()))
+                    return
+                ws.close(CloseReason.POLICY_VIOLATION, "Ping/Pong timeout")
+                ws.sock.shutdown(socket.SHUT_RDWR)  # ends simple-websocket's reader
+            except (ConnectionClosed, OSError):
+                pass
+        ws.event.set()  # wakes the read loop, which finds the socket closed
 
     def _fail_pending(self, error: ConnectionLost) -> None:
         if self._outgoing is not None:

@@ -58,6 +58,8 @@ class OcppNode:
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        # WebSocket pings, from one loop for all sockets (see ChargerConnection.keep_alive).
+        self.ping_interval = settings.ocpp_ping_interval
 
     def ensure_message_log_partitions(self) -> None:
         """Day partitions of the message log from today on (PostgreSQL, at start-up); a
@@ -163,12 +165,29 @@ class OcppNode:
             return None
 
     def _start_refresher(self) -> None:
+        """Start the presence refresher and the keep-alive loop with the first socket."""
         with self._refresher_lock:
             if self._refresher is None:
                 self._refresher = threading.Thread(
                     target=self._refresh_forever, name="presence-refresh", daemon=True
                 )
                 self._refresher.start()
+                if self.ping_interval:
+                    threading.Thread(
+                        target=self._keep_alive_forever, name="ocpp-ping", daemon=True
+                    ).start()
+
+    def _keep_alive_forever(self) -> None:
+        while True:
+            time.sleep(self.ping_interval)
+            for name in self.connections.names():
+                connection = self.connections.get(name)
+                if connection is None or connection.closed:
+                    continue
+                try:
+                    connection.keep_alive()
+                except Exception:  # noqa: BLE001 - the other sockets still need their pings
+                    log.exception("ping failed", extra={"charger_id": name})
 
     def _refresh_forever(self) -> None:
         period = max(1.0, self.settings.presence_ttl / 3)
