@@ -10,6 +10,7 @@ late answer can never overwrite a Timeout, and a queued command is sent at most 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -172,10 +173,10 @@ def queue_command(session: Session, command_id: str) -> bool:
 
 
 _QUEUED = (
-    select(Command.__table__.c.id)
+    select(Command.__table__.c.id, Charger.__table__.c.name)
     .join(Charger.__table__, Charger.__table__.c.id == Command.__table__.c.charger_id)
     .where(
-        Charger.__table__.c.name == bindparam("charger_name"),
+        Charger.__table__.c.name.in_(bindparam("charger_names", expanding=True)),
         Charger.__table__.c.registration_status == RegistrationStatus.ACCEPTED,
         Command.__table__.c.status == CommandStatus.QUEUED,
         Command.__table__.c.queue_expires_at > bindparam("now"),
@@ -187,10 +188,21 @@ _QUEUED = (
 def queued_commands(session: Session, charger_name: str, now: datetime | None = None) -> list[str]:
     """Ids of the charger's queued, unexpired commands, oldest first; none while its
     registration is not Accepted (they wait for the boot that accepts it)."""
+    return queued_commands_of(session, [charger_name], now).get(charger_name, [])
+
+
+def queued_commands_of(
+    session: Session, charger_names: Collection[str], now: datetime | None = None
+) -> dict[str, list[str]]:
+    """`queued_commands` of many chargers in one query: charger name -> ids, oldest first
+    (chargers with none are left out). Reads only."""
     # Built once, run on the connection: every charger's accepted boot asks (a reconnect
     # storm asks thousands of times a second), and nearly always finds none.
-    params = {"charger_name": charger_name, "now": now or utcnow()}
-    return list(session.connection().execute(_QUEUED, params).scalars())
+    params = {"charger_names": list(charger_names), "now": now or utcnow()}
+    queued: dict[str, list[str]] = {}
+    for command_id, charger_name in session.connection().execute(_QUEUED, params):
+        queued.setdefault(charger_name, []).append(command_id)
+    return queued
 
 
 def _is_profile_change(action: str, payload: Any) -> bool:
