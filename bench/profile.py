@@ -7,6 +7,7 @@ flamegraph.pl) and prints the project's own functions that took the most samples
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -29,7 +30,9 @@ def py_spy() -> str:
 
 @contextmanager
 def profiled(server_pid: int, directory: Path | None, name: str, seconds: float) -> Iterator:
-    """Record the server's worker(s) for `seconds` while the block runs (no-op without DIR)."""
+    """Record the server's worker(s) while the block runs, at most `seconds` (no-op without
+    DIR): a recorder still running when the block ends is stopped as Ctrl-C stops it, which
+    writes what it sampled."""
     if directory is None:
         yield
         return
@@ -60,8 +63,10 @@ def profiled(server_pid: int, directory: Path | None, name: str, seconds: float)
         yield
     finally:
         for recorder in recorders:
+            if recorder.poll() is None:
+                recorder.send_signal(signal.SIGINT)
             try:
-                recorder.wait(seconds + 30)
+                recorder.wait(30)
             except subprocess.TimeoutExpired:
                 recorder.kill()
                 recorder.wait()

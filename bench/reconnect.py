@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from bench.cli import run_cli, scenario_parser
 from bench.database import COMPLETED, transaction_counts
 from bench.load import BOOT, close_fleet, open_fleet
 from bench.processes import CpuMeter, Target, baseline_server, tree_pids
+from bench.profile import profiled
 from bench.report import Report, progress
 from bench.transactions import id_tag_of
 from bench.voltline import raise_open_files_limit, run_tag, voltline_server, voltline_target
@@ -51,7 +53,7 @@ class Storm:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = scenario_parser(
-        "bench.reconnect", __doc__, timed=False, profile=False, log_level="WARNING"
+        "bench.reconnect", __doc__, timed=False, profile=True, log_level="WARNING"
     )
     parser.add_argument("--chargers", type=int, default=1000, help="chargers in the storm")
     parser.add_argument(
@@ -66,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def storm(target: Target, ids: list[str], args: argparse.Namespace) -> Storm:
+async def storm(target: Target, ids: list[str], args: argparse.Namespace, profile=None) -> Storm:
     loop = asyncio.get_running_loop()
     chargers = await open_fleet(target.base_url, ids, parallel=args.parallel)
     open_transactions = {}
@@ -119,7 +121,7 @@ async def storm(target: Target, ids: list[str], args: argparse.Namespace) -> Sto
     async def bounded(charger_id: str) -> WireCharger:
         return await asyncio.wait_for(come_back(charger_id), max(0.1, deadline - loop.time()))
 
-    with CpuMeter(target.pid) as cpu:
+    with profile or nullcontext(), CpuMeter(target.pid) as cpu:
         outcomes = await asyncio.gather(*(bounded(i) for i in ids), return_exceptions=True)
     result.server_cpu_seconds = cpu.seconds
     back = [outcome for outcome in outcomes if isinstance(outcome, WireCharger)]
@@ -145,7 +147,8 @@ def run(args: argparse.Namespace) -> Report:
     ):
         target = voltline_target(server)
         report.started(tree_pids(target.pid))
-        voltline = asyncio.run(storm(target, ids, args))
+        profile = profiled(target.pid, args.profile, "reconnect", args.timeout)
+        voltline = asyncio.run(storm(target, ids, args, profile))
         counts = transaction_counts(url)
     progress("bare baseline: the same storm")
     with baseline_server("bare", args.log_level) as target:

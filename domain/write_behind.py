@@ -1,14 +1,15 @@
 """Write-behind for bookkeeping a charger will not resend.
 
 A Heartbeat's last-heartbeat time, the last-communication time of every message answered
-from a socket's snapshot and the message-log rows of non-transactional frames are not worth
-a commit before the answer: the charger never sends them again, and losing the
-last second of them in a crash loses nothing anyone acts on. `Bookkeeping` is the port the
-socket path writes them to; `WriteBehind` is its adapter: a bounded queue per worker,
-coalesced (one last-heartbeat and one last-communication time per charger) and written by
-one writer thread (a greenlet under gevent) in one unit of work every `interval` seconds, as
-batched UPDATEs and one insert of the message-log rows. `close()` (graceful shutdown,
-atexit) writes what is left.
+from a socket's snapshot, the message-log rows of non-transactional frames and the endings of
+sockets (`socket_events.SocketEnd`: Disconnected, its StatusLog row and its SocketEvent) are
+not worth a commit before the answer or the next socket: the charger never sends them again,
+and losing the last second of them in a crash loses nothing anyone acts on (the crash ends
+that node's sockets; the heartbeat sweep marks their chargers Disconnected). `Bookkeeping` is
+the port the socket path writes them to; `WriteBehind` is its adapter: a bounded queue per
+worker, coalesced (one last-heartbeat and one last-communication time per charger) and
+written by one writer thread (a greenlet under gevent) in one unit of work every `interval`
+seconds, as batched statements. `close()` (graceful shutdown, atexit) writes what is left.
 
 On a crash the rows queued since the last flush are lost: at most `interval` (<= 1 s) of
 bookkeeping. A full queue drops new rows rather than grow without bound; `counted` hears
@@ -32,6 +33,7 @@ from domain.db import Database
 from domain.models import Charger
 from domain.models.base import UTCDateTime
 from domain.services.message_log import insert_frames_in_bulk
+from domain.services.socket_events import SocketEnd, record_socket_ends
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class Bookkeeping(Protocol):
 
     def note_communication(self, charger_name: str, at: datetime) -> None:
         """Charger `charger_name` was heard from (any message) at `at`."""
+
+    def note_socket_end(self, end: SocketEnd) -> None:
+        """A charger's socket ended (`socket_events.record_socket_ends` writes it)."""
 
     def log_frames(self, rows: list[dict[str, Any]]) -> None:
         """Message-log rows (`message_log.frame_row`) to be kept."""
@@ -119,6 +124,7 @@ class WriteBehind:
         self._heartbeats: dict[str, datetime] = {}
         self._communications: dict[str, datetime] = {}
         self._rows: list[dict[str, Any]] = []
+        self._socket_ends: list[SocketEnd] = []
         self._queued = 0  # reported with the next flush: one metric update per flush
         self._flushing = threading.Lock()  # one flush at a time: the timer's or close()'s
         self._stopped = threading.Event()
@@ -153,13 +159,21 @@ class WriteBehind:
             self._rows.extend(rows)
             self._queued += len(rows)
 
+    def note_socket_end(self, end: SocketEnd) -> None:
+        with self._lock:
+            if not self._room_for(1):
+                return
+            self._socket_ends.append(end)
+            self._queued += 1
+
     def pending(self) -> int:
         """Rows waiting for the next flush."""
         with self._lock:
             return self._pending_locked()
 
     def _pending_locked(self) -> int:
-        return len(self._heartbeats) + len(self._communications) + len(self._rows)
+        held = (self._heartbeats, self._communications, self._rows, self._socket_ends)
+        return sum(map(len, held))
 
     def flush(self) -> None:
         """Write everything queued now, in one unit of work. A failure is logged and the
@@ -169,10 +183,11 @@ class WriteBehind:
                 heartbeats, self._heartbeats = self._heartbeats, {}
                 heard, self._communications = self._communications, {}
                 rows, self._rows = self._rows, []
+                ends, self._socket_ends = self._socket_ends, []
                 queued, self._queued = self._queued, 0
             if queued:
                 self.counted("queued", queued)
-            if not heartbeats and not heard and not rows:
+            if not heartbeats and not heard and not rows and not ends:
                 return
             try:
                 with self.database.unit_of_work() as session:
@@ -181,14 +196,15 @@ class WriteBehind:
                     if heard:
                         _note_times(session, heard, heartbeat=False)
                     insert_frames_in_bulk(session, rows)
+                    record_socket_ends(session, ends)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the sockets
                 log.exception(
                     "write-behind flush failed",
-                    extra={"heartbeats": len(heartbeats), "rows": len(rows)},
+                    extra={"heartbeats": len(heartbeats), "rows": len(rows), "ends": len(ends)},
                 )
-                self._put_back(heartbeats, heard, rows)
+                self._put_back(heartbeats, heard, rows, ends)
                 return
-            self.counted("written", len(heartbeats) + len(heard) + len(rows))
+            self.counted("written", len(heartbeats) + len(heard) + len(rows) + len(ends))
 
     def close(self) -> None:
         """Stop the writer and write what is left (graceful shutdown; idempotent)."""
@@ -207,16 +223,19 @@ class WriteBehind:
         heartbeats: dict[str, datetime],
         heard: dict[str, datetime],
         rows: list[dict[str, Any]],
+        ends: list[SocketEnd],
     ) -> None:
         with self._lock:
             for kept, times in ((self._heartbeats, heartbeats), (self._communications, heard)):
                 for name, at in times.items():
                     if name not in kept and self._room_for(1):
                         kept[name] = at
-            room = max(0, self.capacity - self._pending_locked())
-            if len(rows) > room:
-                self.counted("dropped", len(rows) - room)
-            self._rows[:0] = rows[:room]
+            # Endings first: a charger's status matters more than a logged frame.
+            for queue, put_back in ((self._socket_ends, ends), (self._rows, rows)):
+                room = max(0, self.capacity - self._pending_locked())
+                if len(put_back) > room:
+                    self.counted("dropped", len(put_back) - room)
+                queue[:0] = put_back[:room]
 
 
 def _write_while_alive(writer_ref: weakref.ref, stopped: threading.Event) -> None:

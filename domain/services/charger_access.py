@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
 from domain.errors import InvalidInput
 from domain.models import Charger
 from domain.services.authorization_keys import login_with_key
 from domain.services.certificates import certificate_organization, keep_charger_certificate
+from domain.services.charger_snapshots import ChargerSnapshot, snapshot_of
 
 SECURITY_PROFILE_KEY = "SecurityProfile"  # the whitepaper's configuration key
 
@@ -47,6 +51,48 @@ class ConnectionFacts:
     certificate_cn: str | None
     basic: tuple[str, bytes] | None
     certificate_pem: str | None = None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the handshake decided: refused (why), or admitted with the charger's snapshot
+    for its socket, read in the same unit of work."""
+
+    refusal: Refusal | None
+    snapshot: ChargerSnapshot | None = None
+
+
+_CHARGERS = Charger.__table__
+# What admission and the socket's snapshot need of the row, in one read built once.
+_ADMISSION_ROW = select(
+    _CHARGERS.c.id,
+    _CHARGERS.c.security_profile,
+    _CHARGERS.c.authorization_key_hash,
+    _CHARGERS.c.registration_status,
+    _CHARGERS.c.id_tag,
+).where(_CHARGERS.c.name == bindparam("name"))
+
+
+def admit_connection(
+    session: Session, name: str, facts: ConnectionFacts, cpo_name: str | None = None
+) -> Admission | None:
+    """`admit_charger` for charger `name` (None when no such charger is registered), plus,
+    when admitted, the socket's snapshot. A charger open to anyone (profile 0, no key) is
+    decided from one Core read; any other loads its row for `admit_charger`, whose changes
+    (a retired key, a new certificate) are flushed with the caller's commit."""
+    row = session.connection().execute(_ADMISSION_ROW, {"name": name}).one_or_none()
+    if row is None:
+        return None
+    if not _open_to_anyone(row.security_profile, row.authorization_key_hash):
+        refusal = admit_charger(session.get(Charger, row.id), facts, cpo_name)
+        if refusal is not None:
+            return Admission(refusal)
+    return Admission(None, snapshot_of(session, row.id, name, row.registration_status, row.id_tag))
+
+
+def _open_to_anyone(profile: int, authorization_key_hash: str | None) -> bool:
+    """No security profile and no AuthorizationKey: every connection is admitted as is."""
+    return profile == SecurityProfile.NONE and authorization_key_hash is None
 
 
 def security_profile(value: object) -> SecurityProfile:
@@ -102,9 +148,9 @@ def admit_charger(
             # so renewals are asked for whichever certificate the charger uses.
             keep_charger_certificate(charger, facts.certificate_pem)
         return None
+    if _open_to_anyone(profile, charger.authorization_key_hash):
+        return None
     if charger.authorization_key_hash is None:
-        if profile == SecurityProfile.NONE:
-            return None
         return Refusal(
             RefusalKind.CREDENTIALS, f"security profile {profile} needs an AuthorizationKey"
         )

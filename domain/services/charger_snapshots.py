@@ -2,11 +2,13 @@
 registration status, own idTag and connectors. Charger-initiated calls are answered from it
 instead of loading the Charger and Connector rows each time.
 
-The socket takes it when it opens and again after a message naming a connector not yet
-stored; an operator's change (`domain.events.ChargerChanged`, also recorded by a
-BootNotification that finds the snapshot differing from the row) reaches the socket through
-the relay, which takes it again. Should that relay message be lost, the socket node's
-periodic check (`stale_snapshots`, every PRESENCE_TTL / 3 seconds) takes it again.
+The handshake's admission reads it with the charger's row (`charger_access.admit_connection`)
+and the socket's opening checks it against the row it marks Connected; it is taken again
+after a message naming a connector not yet stored; an operator's change
+(`domain.events.ChargerChanged`, also recorded by a BootNotification that finds the snapshot
+differing from the row) reaches the socket through the relay, which takes it again. Should
+that relay message be lost, the socket node's periodic check (`stale_snapshots`, every
+PRESENCE_TTL / 3 seconds) takes it again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from domain.db import statement_connection
 from domain.models import Charger, Connector
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)  # one per live socket: no __dict__
 class ChargerSnapshot:
     id: int
     name: str
@@ -36,21 +38,36 @@ class ChargerSnapshot:
         return connector_id == 0 or connector_id in self.connectors
 
 
+_CHARGERS = Charger.__table__
+_CONNECTORS = Connector.__table__
+# Built once: run on the connection, a statement built per call costs several times more.
+_SNAPSHOT_ROW = select(_CHARGERS.c.id, _CHARGERS.c.registration_status, _CHARGERS.c.id_tag).where(
+    _CHARGERS.c.name == bindparam("name")
+)
+_SNAPSHOT_CONNECTORS = select(_CONNECTORS.c.connector_id, _CONNECTORS.c.id).where(
+    _CONNECTORS.c.charger_id == bindparam("charger_id")
+)
+
+
 def take_snapshot(session: Session, name: str) -> ChargerSnapshot | None:
     """The charger's snapshot as stored now (two reads); None when it is not registered."""
-    row = session.execute(
-        select(Charger.id, Charger.registration_status, Charger.id_tag).where(Charger.name == name)
-    ).one_or_none()
+    row = session.connection().execute(_SNAPSHOT_ROW, {"name": name}).one_or_none()
     if row is None:
         return None
-    connectors = session.execute(
-        select(Connector.connector_id, Connector.id).where(Connector.charger_id == row.id)
-    ).all()
+    return snapshot_of(session, row.id, name, row.registration_status, row.id_tag)
+
+
+def snapshot_of(
+    session: Session, charger_id: int, name: str, registration_status: str, id_tag: str
+) -> ChargerSnapshot:
+    """The snapshot of a charger whose row the caller has just read (its connectors: one
+    read)."""
+    connectors = session.connection().execute(_SNAPSHOT_CONNECTORS, {"charger_id": charger_id})
     return ChargerSnapshot(
-        row.id,
+        charger_id,
         name,
-        row.registration_status,
-        row.id_tag,
+        registration_status,
+        id_tag,
         MappingProxyType({connector_id: pk for connector_id, pk in connectors}),
     )
 

@@ -1,4 +1,5 @@
-"""What state chargers and connectors are in: socket open/close and StatusNotification."""
+"""What state chargers and connectors are in: StatusNotification, and the heartbeat sweep's
+Disconnected (a socket's opening and ending: `socket_events`)."""
 
 from __future__ import annotations
 
@@ -25,46 +26,6 @@ CONNECTOR_STATUS = {
     ChargePointStatus.faulted: ConnectorStatus.FAULTY,
     ChargePointStatus.unavailable: ConnectorStatus.FAULTY,
 }
-
-
-def socket_opened(session: Session, charger_name: str, now: datetime, node_id: str) -> bool:
-    """The charger's socket opened on `node_id`: status Connected, heard from now, plus a
-    StatusLog row (Core statements, no ORM load). False when no such charger is registered.
-    Commits nothing."""
-    return _socket_change(
-        session,
-        charger_name,
-        ChargerStatus.CONNECTED,
-        f"socket opened on {node_id}",
-        now,
-        last_communication=now,
-    )
-
-
-def socket_closed(session: Session, charger_name: str, now: datetime, reason: str) -> bool:
-    """The charger's socket closed: status Disconnected plus a StatusLog row saying why, as
-    `socket_opened` does it. False when no such charger is registered. Commits nothing."""
-    return _socket_change(session, charger_name, ChargerStatus.DISCONNECTED, reason, now)
-
-
-def _socket_change(
-    session: Session, charger_name: str, status: str, message: str, now: datetime, **values
-) -> bool:
-    chargers = Charger.__table__
-    charger_id = session.execute(
-        update(chargers)
-        .where(chargers.c.name == charger_name)
-        .values(status=status, **values)
-        .returning(chargers.c.id)
-    ).scalar()
-    if charger_id is None:
-        return False
-    session.execute(
-        insert(StatusLog.__table__).values(
-            charger_id=charger_id, connector_id=None, timestamp=now, status=status, message=message
-        )
-    )
-    return True
 
 
 def mark_disconnected(session: Session, charger: Charger, now: datetime, reason: str) -> None:

@@ -20,7 +20,9 @@ def init_ocpp(app: Flask, presence: Presence, events: EventBus) -> OcppNode:
     app.extensions[NODE_KEY] = node
     app.config["SOCK_SERVER_OPTIONS"] = {
         "subprotocols": ["ocpp1.6"],
-        "ping_interval": config.ocpp_ping_interval or None,
+        # The node pings all its sockets from one loop (OCPP_PING_INTERVAL): simple-websocket's
+        # own pings would give every socket's reader a selector of its own (memory per socket).
+        "ping_interval": None,
         "max_message_size": config.ocpp_max_message_bytes,
     }
     app.register_blueprint(blueprint)

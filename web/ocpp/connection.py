@@ -16,6 +16,8 @@ from typing import Any
 
 from ocpp.messages import MessageType
 from simple_websocket import ConnectionClosed
+from wsproto.events import Ping
+from wsproto.frame_protocol import CloseReason
 
 from domain.models import Direction
 from domain.services.charger_snapshots import ChargerSnapshot
@@ -29,6 +31,7 @@ from web.ocpp.framing import (
     parse_frame,
 )
 from web.ocpp.outgoing import (
+    CallResultMessage,
     ConnectionLost,
     FrameRecorder,
     OutgoingCalls,
@@ -57,6 +60,8 @@ class _SendAll:
     """simple-websocket writes with `sock.send`, which under gevent may write part of a
     large frame; make writes whole and route everything else to the socket."""
 
+    __slots__ = ("_sock",)
+
     def __init__(self, sock):
         self._sock = sock
 
@@ -73,6 +78,24 @@ class _SendAll:
 
 
 class ChargerConnection:
+    # One per live socket, tens of thousands per worker: slots instead of a __dict__, and
+    # the outgoing-call table made with the first call to the charger (most sockets never
+    # get one). See `bench.idle`.
+    __slots__ = (
+        "ws",
+        "charger_name",
+        "close_reason",
+        "snapshot",
+        "snapshot_lock",
+        "other_conf_sent",
+        "_record_frame",
+        "_supported_actions",
+        "_send_lock",
+        "_closed",
+        "_outgoing",
+        "__weakref__",  # the relay remembers connections weakly
+    )
+
     def __init__(
         self,
         ws,
@@ -95,14 +118,25 @@ class ChargerConnection:
         self._record_frame = record_frame
         self._supported_actions = supported_actions
         self._send_lock = threading.Lock()
-        self._closed = threading.Event()
-        self._outgoing = OutgoingCalls(charger_name, self.send, self._closed.is_set, record_frame)
-        # Send a CALL to the charger and wait for its answer (OutgoingCalls.call).
-        self.call = self._outgoing.call
+        self._closed = False
+        self._outgoing: OutgoingCalls | None = None
 
     @property
     def closed(self) -> bool:
-        return self._closed.is_set()
+        return self._closed
+
+    def call(self, *args, **kwargs) -> CallResultMessage:
+        """Send a CALL to the charger and wait for its answer (`OutgoingCalls.call`)."""
+        return self._outgoing_calls().call(*args, **kwargs)
+
+    def _outgoing_calls(self) -> OutgoingCalls:
+        # Made once, under a lock: two first calls from threads (embedded) share one table.
+        with self._send_lock:
+            if self._outgoing is None:
+                self._outgoing = OutgoingCalls(
+                    self.charger_name, self.send, lambda: self._closed, self._record_frame
+                )
+            return self._outgoing
 
     def send(self, text: str) -> None:
         """Send one text frame; raises ConnectionLost when the socket is gone."""
@@ -132,14 +166,14 @@ class ChargerConnection:
             log.exception("ocpp read loop failed", extra={"charger_id": self.charger_name})
             self.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
-            self._closed.set()
-            self._outgoing.fail_pending(ConnectionLost("socket closed"))
+            self._closed = True
+            self._fail_pending(ConnectionLost("socket closed"))
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close the socket now and wake the read loop (safe from any greenlet)."""
         if reason:
             self.close_reason = reason
-        self._closed.set()
+        self._closed = True
         with self._send_lock:
             try:
                 self.ws.close(code, reason)
@@ -151,7 +185,30 @@ class ChargerConnection:
             pass
         # simple-websocket's receive() waits on this event; close() alone does not set it.
         self.ws.event.set()
-        self._outgoing.fail_pending(ConnectionLost(reason or "socket closed"))
+        self._fail_pending(ConnectionLost(reason or "socket closed"))
+
+    def keep_alive(self) -> None:
+        """Ping the charger (the node's keep-alive loop calls this every OCPP_PING_INTERVAL
+        seconds). A socket whose previous ping got no pong is closed as simple-websocket's
+        own ping closes it: 1008 "Ping/Pong timeout", not a close of ours, so its ending
+        reads as a dropped socket. Its pong sets `pong_received` in simple-websocket's
+        reader."""
+        ws = self.ws
+        with self._send_lock:
+            try:
+                if ws.pong_received:
+                    ws.pong_received = False
+                    ws.sock.send(ws.ws.send(Ping()))
+                    return
+                ws.close(CloseReason.POLICY_VIOLATION, "Ping/Pong timeout")
+                ws.sock.shutdown(socket.SHUT_RDWR)  # ends simple-websocket's reader
+            except (ConnectionClosed, OSError):
+                pass
+        ws.event.set()  # wakes the read loop, which finds the socket closed
+
+    def _fail_pending(self, error: ConnectionLost) -> None:
+        if self._outgoing is not None:
+            self._outgoing.fail_pending(error)
 
     def _handle_text(self, text: str, answer_call: CallAnswerer) -> None:
         try:
@@ -181,7 +238,7 @@ class ChargerConnection:
             if reply.after_send is not None:
                 reply.after_send()
         else:
-            self._outgoing.resolve(message)
+            self._outgoing_calls().resolve(message)
 
     def _as_text(self, frame: str | bytes) -> str | None:
         """The frame as text. OCPP-J messages are UTF-8 JSON: a binary frame holding UTF-8 is

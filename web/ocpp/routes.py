@@ -22,12 +22,12 @@ from domain.errors import Conflict, NotFound
 from domain.models import RegistrationStatus
 from domain.models.chargers import CHARGER_NAME_LENGTH
 from domain.services.charger_access import (
+    Admission,
     ConnectionFacts,
-    Refusal,
     RefusalKind,
-    admit_charger,
+    admit_connection,
 )
-from domain.services.chargers import RESERVED_CHARGER_NAMES, create_charger, find_charger
+from domain.services.chargers import RESERVED_CHARGER_NAMES, create_charger
 from web.extensions import database, settings
 from web.tls import connection_security
 
@@ -73,23 +73,20 @@ def basic_credentials() -> tuple[str, bytes] | None:
         return None
 
 
-def _admission(name: str, registered: bool = False) -> Refusal | None:
-    """What `admit_charger` decides, committed (a first login with a rotated-to key retires
-    the previous one). Raises NotFound for an unknown charger, unless OCPP_AUTO_REGISTER
-    creates it as Pending first."""
+def _admission(name: str, registered: bool = False) -> Admission:
+    """What `admit_connection` decides, committed (a first login with a rotated-to key
+    retires the previous one). Raises NotFound for an unknown charger, unless
+    OCPP_AUTO_REGISTER creates it as Pending first."""
+    security = connection_security(request.environ, settings())
+    facts = ConnectionFacts(
+        security.tls, security.certificate_cn, basic_credentials(), security.certificate_pem
+    )
     with database().unit_of_work() as session:
-        charger = find_charger(session, name)
-        if charger is not None:
-            security = connection_security(request.environ, settings())
-            facts = ConnectionFacts(
-                security.tls,
-                security.certificate_cn,
-                basic_credentials(),
-                security.certificate_pem,
-            )
-            return admit_charger(charger, facts, settings().cpo_name)
-        if registered or not settings().ocpp_auto_register or name in RESERVED_CHARGER_NAMES:
-            raise NotFound(f"unknown charge point {name}")
+        admission = admit_connection(session, name, facts, settings().cpo_name)
+    if admission is not None:
+        return admission
+    if registered or not settings().ocpp_auto_register or name in RESERVED_CHARGER_NAMES:
+        raise NotFound(f"unknown charge point {name}")
     try:
         with database().unit_of_work() as session:
             create_charger(session, name, registration_status=RegistrationStatus.PENDING)
@@ -101,7 +98,8 @@ def _admission(name: str, registered: bool = False) -> Refusal | None:
 
 @blueprint.before_request
 def check_before_upgrade():
-    """Refuse with an HTTP status, or leave the charger name in `g` for the socket."""
+    """Refuse with an HTTP status, or leave the charger name and its snapshot (read with
+    the admission) in `g` for the socket."""
     name = (request.view_args or {}).get("charge_point_id")
     if name is None:
         return None
@@ -118,20 +116,21 @@ def check_before_upgrade():
     except SQLAlchemyError:
         log.exception("charger lookup failed", extra={"charger_id": name})
         return _refusal(503, "the central system cannot reach its database", name)
-    if admission is not None:
-        status = 401 if admission.kind is RefusalKind.CREDENTIALS else 403
-        return _refusal(status, admission.reason, name)
+    if admission.refusal is not None:
+        status = 401 if admission.refusal.kind is RefusalKind.CREDENTIALS else 403
+        return _refusal(status, admission.refusal.reason, name)
     g.ocpp_charger_name = name
+    g.ocpp_snapshot = admission.snapshot
     return None
 
 
 @sock.route("/ocpp/<charge_point_id>", bp=blueprint, endpoint="socket")
 def charger_socket(ws, charge_point_id: str) -> None:
-    current_app.extensions[NODE_KEY].serve(ws, g.ocpp_charger_name)
+    current_app.extensions[NODE_KEY].serve(ws, g.ocpp_charger_name, g.ocpp_snapshot)
 
 
 @sock.route(
     "/ws/ocpp/<charge_point_id>/", bp=blueprint, endpoint="legacy_socket", strict_slashes=False
 )
 def legacy_charger_socket(ws, charge_point_id: str) -> None:
-    current_app.extensions[NODE_KEY].serve(ws, g.ocpp_charger_name)
+    current_app.extensions[NODE_KEY].serve(ws, g.ocpp_charger_name, g.ocpp_snapshot)

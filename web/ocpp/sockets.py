@@ -18,10 +18,9 @@ from domain.events import ChargerConnected, ChargerDisconnected, EventBus
 from domain.group_commit import committer_for
 from domain.models import SocketEventKind
 from domain.services.charger_calls import CHARGER_ACTIONS
-from domain.services.charger_snapshots import stale_snapshots, take_snapshot
+from domain.services.charger_snapshots import ChargerSnapshot, stale_snapshots, take_snapshot
 from domain.services.message_log_partitions import ensure_message_log_partitions
-from domain.services.socket_events import record_socket_event
-from domain.services.status import socket_closed, socket_opened
+from domain.services.socket_events import SocketEnd, socket_opened
 from domain.settings import Settings
 from domain.write_behind import WriteBehind
 from web import metrics
@@ -59,6 +58,8 @@ class OcppNode:
         )
         self._refresher_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        # WebSocket pings, from one loop for all sockets (see ChargerConnection.keep_alive).
+        self.ping_interval = settings.ocpp_ping_interval
 
     def ensure_message_log_partitions(self) -> None:
         """Day partitions of the message log from today on (PostgreSQL, at start-up); a
@@ -69,14 +70,16 @@ class OcppNode:
         except Exception:  # noqa: BLE001 - the retention job tries again
             log.exception("message log partitions not created")
 
-    def serve(self, ws, charger_name: str) -> None:
-        """Run one charger's socket until it closes."""
+    def serve(self, ws, charger_name: str, snapshot: ChargerSnapshot | None = None) -> None:
+        """Run one charger's socket until it closes; `snapshot` is its charger as the
+        handshake read it (None: read when the socket opens)."""
         connection = ChargerConnection(
             ws,
             charger_name,
             record_frame=partial(self.handler.frame_log.record_frame, charger_name),
             supported_actions=CHARGER_ACTIONS,
         )
+        connection.snapshot = snapshot
         metrics.charger_socket_opened()
         try:
             self._opened(connection)
@@ -96,12 +99,25 @@ class OcppNode:
         self._presence_call("claim", name)
         now = utcnow()
         with connection.snapshot_lock, self.database.unit_of_work() as session:
-            socket_opened(session, name, now, self.settings.node_id)
-            record_socket_event(session, name, SocketEventKind.OPENED, now)
-            connection.snapshot = take_snapshot(session, name)
+            connection.snapshot = self._opened_in(session, connection.snapshot, name, now)
         log.info("charger connected", extra={"charger_id": name, "outcome": "connected"})
         self._start_refresher()
         self.events.publish([ChargerConnected(name)])
+
+    def _opened_in(
+        self, session, snapshot: ChargerSnapshot | None, name: str, now
+    ) -> ChargerSnapshot | None:
+        """Mark the charger Connected; returns its snapshot as stored now: the handshake's
+        unless an operator changed (or deleted) the charger since, which the socket, not
+        yet registered then, would not have heard through the relay."""
+        node_id = self.settings.node_id
+        stored = None if snapshot is None else socket_opened(session, snapshot.id, now, node_id)
+        if stored is not None and stored == (snapshot.registration_status, snapshot.id_tag):
+            return snapshot
+        snapshot = take_snapshot(session, name)
+        if snapshot is not None and stored is None:
+            socket_opened(session, snapshot.id, now, node_id)
+        return snapshot
 
     def refresh_snapshot(self, charger_name: str) -> bool:
         """Take the snapshot of charger `charger_name` again if this node holds its socket
@@ -127,28 +143,18 @@ class OcppNode:
                 )
                 return
         reason = _close_reason(connection)
-        kind = _close_kind(connection)
-        metrics.record_socket_end(kind)
-        try:
-            with self.database.unit_of_work() as session:
-                now = utcnow()
-                socket_closed(session, name, now, reason)
-                record_socket_event(session, name, kind, now)
-        except Exception:  # noqa: BLE001 - the heartbeat sweep marks it later
-            log.exception("charger not marked Disconnected", extra={"charger_id": name})
+        self._socket_ended(name, _close_kind(connection), reason)
         log.info(
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
         self.events.publish([ChargerDisconnected(name, connection.close_reason)])
 
-    def _socket_ended(self, name: str, kind: SocketEventKind) -> None:
+    def _socket_ended(self, name: str, kind: SocketEventKind, reason: str | None = None) -> None:
+        """Written behind (see `domain.services.socket_events`); with `reason` the charger
+        is left Disconnected."""
         metrics.record_socket_end(kind)
-        try:
-            with self.database.unit_of_work() as session:
-                record_socket_event(session, name, kind, utcnow())
-        except Exception:  # noqa: BLE001 - health figures only; the socket is gone anyway
-            log.exception("socket end not recorded", extra={"charger_id": name, "outcome": kind})
+        self.bookkeeping.note_socket_end(SocketEnd(name, kind, utcnow(), reason))
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
@@ -159,12 +165,29 @@ class OcppNode:
             return None
 
     def _start_refresher(self) -> None:
+        """Start the presence refresher and the keep-alive loop with the first socket."""
         with self._refresher_lock:
             if self._refresher is None:
                 self._refresher = threading.Thread(
                     target=self._refresh_forever, name="presence-refresh", daemon=True
                 )
                 self._refresher.start()
+                if self.ping_interval:
+                    threading.Thread(
+                        target=self._keep_alive_forever, name="ocpp-ping", daemon=True
+                    ).start()
+
+    def _keep_alive_forever(self) -> None:
+        while True:
+            time.sleep(self.ping_interval)
+            for name in self.connections.names():
+                connection = self.connections.get(name)
+                if connection is None or connection.closed:
+                    continue
+                try:
+                    connection.keep_alive()
+                except Exception:  # noqa: BLE001 - the other sockets still need their pings
+                    log.exception("ping failed", extra={"charger_id": name})
 
     def _refresh_forever(self) -> None:
         period = max(1.0, self.settings.presence_ttl / 3)

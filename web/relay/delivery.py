@@ -16,8 +16,8 @@ from ocpp.v16.enums import Action, GenericStatus
 from adapters.relay.transport import Envelope, EnvelopeKind, RelayTransport
 from domain.db import Database
 from domain.events import CallConfSent, ChargerConnected
-from domain.models import CommandStatus, Direction, RegistrationStatus
-from domain.services.commands import get_command, queue_command, queued_commands
+from domain.models import Command, CommandStatus, Direction, RegistrationStatus
+from domain.services.commands import queue_command
 from domain.settings import Settings
 from web.ocpp.connection import ChargerConnection
 from web.ocpp.connection_map import ConnectionMap
@@ -25,6 +25,7 @@ from web.ocpp.outgoing import CallErrorReceived, CallFailed, CallTimeout
 from web.ocpp.validation import schema_violations
 from web.relay.command_frames import call_frame, command_frame
 from web.relay.outcomes import Outcomes
+from web.relay.queued_check import QueuedCommandCheck
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class NodeRelay:
         self._stopped = threading.Event()
         # Sockets whose queued commands went (or were looked for) after a first message.
         self._released: weakref.WeakSet[ChargerConnection] = weakref.WeakSet()
+        self._queued = QueuedCommandCheck(database, self.send_queued)
 
     def start(self) -> None:
         """Subscribe to this node's channel and start the sweep (once, on first use: the first
@@ -87,13 +89,8 @@ class NodeRelay:
             connection, envelope.command_id, envelope.action, envelope.payload, envelope.reply_to
         )
 
-    def deliver_queued(self, connection: ChargerConnection) -> int:
+    def send_queued(self, connection: ChargerConnection, waiting: list[Command]) -> int:
         """Send the charger's queued commands in the order they were made; how many went."""
-        with self._database.unit_of_work() as session:
-            waiting = [
-                get_command(session, command_id)
-                for command_id in queued_commands(session, connection.charger_name)
-            ]
         sent = 0
         for command in waiting:
             if connection.closed:
@@ -102,10 +99,10 @@ class NodeRelay:
         return sent
 
     def offer_queued(self, connection: ChargerConnection) -> None:
-        """Send the charger's queued commands from a greenlet of their own (the caller may
-        be the socket's read loop, which must go on reading their answers)."""
+        """Send the charger's queued commands soon (`QueuedCommandCheck`: looked for with
+        other sockets' in one query, sent from a greenlet of their own)."""
         self.start()
-        threading.Thread(target=self.deliver_queued, args=(connection,), daemon=True).start()
+        self._queued.offer(connection)
 
     def _received(self, envelope: Envelope) -> None:
         # Called on the subscription loop: hand each envelope its own greenlet.

@@ -9,7 +9,7 @@ from domain.clock import utcnow
 from domain.models import SocketEventKind
 from domain.services.chargers import create_charger
 from domain.services.health import refresh_rollups
-from domain.services.socket_events import record_socket_event
+from domain.services.socket_events import SocketEnd, record_socket_ends
 from web import metrics
 from web.extensions import database
 
@@ -28,7 +28,7 @@ def test_each_charger_has_its_health_score_from_the_latest_rollup(app, client):
     with database(app).unit_of_work() as session:
         create_charger(session, "steady")
         create_charger(session, "twin")
-        record_socket_event(session, "twin", SocketEventKind.REPLACED, now)
+        record_socket_ends(session, [SocketEnd("twin", SocketEventKind.REPLACED, now, None)])
     with database(app).unit_of_work() as session:
         refresh_rollups(session, now=utcnow(), heartbeat_interval=300)
 

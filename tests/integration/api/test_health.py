@@ -14,8 +14,7 @@ from domain.services.chargers import get_charger
 from domain.services.health import charger_scorecard, roll_up_health, start_of_day
 from domain.services.message_log import frame_row, record_frames
 from domain.services.retention import prune_message_log
-from domain.services.socket_events import record_socket_event
-from domain.services.status import socket_closed, socket_opened
+from domain.services.socket_events import SocketEnd, record_socket_ends, socket_opened
 from tests.integration.api.conftest import assert_error
 from web.extensions import database
 
@@ -46,10 +45,8 @@ def refused_call(app, at, code: str) -> None:
 
 def socket_session(app, opened, closed, ended: SocketEventKind) -> None:
     with database(app).unit_of_work() as session:
-        socket_opened(session, CHARGER, opened, "node-a")
-        record_socket_event(session, CHARGER, SocketEventKind.OPENED, opened)
-        socket_closed(session, CHARGER, closed, "socket closed")
-        record_socket_event(session, CHARGER, ended, closed)
+        socket_opened(session, get_charger(session, CHARGER).id, opened, "node-a")
+        record_socket_ends(session, [SocketEnd(CHARGER, ended, closed, "socket closed")])
 
 
 @pytest.fixture

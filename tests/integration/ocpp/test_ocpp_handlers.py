@@ -14,6 +14,7 @@ from domain.events import BackgroundWorkRecorded, CallConfSent, EventBus
 from domain.models import OcppMessage
 from domain.services.chargers import create_charger
 from tests.conftest import make_settings
+from web.ocpp import ocpp_node
 from web.ocpp.framing import IncomingCall
 from web.ocpp.handlers import CallHandler
 
@@ -85,11 +86,13 @@ def test_outbox_work_is_dispatched_only_after_a_stop_that_closed_a_session(handl
 
 def test_the_socket_options_come_from_settings(tmp_path):
     app = create_app(make_settings(tmp_path, ocpp_ping_interval=7, ocpp_max_message_bytes=2048))
+    # The node pings every socket from one loop (test_socket_pings.py), not simple-websocket.
     assert app.config["SOCK_SERVER_OPTIONS"] == {
-        "subprotocols": ["ocpp1.6"], "ping_interval": 7, "max_message_size": 2048
+        "subprotocols": ["ocpp1.6"], "ping_interval": None, "max_message_size": 2048
     }  # fmt: skip
+    assert ocpp_node(app).ping_interval == 7
     no_ping = create_app(make_settings(tmp_path, ocpp_ping_interval=0))
-    assert no_ping.config["SOCK_SERVER_OPTIONS"]["ping_interval"] is None
+    assert not ocpp_node(no_ping).ping_interval
 
 
 def test_conf_sent_is_announced_for_every_boot_and_the_first_other_answer_of_a_socket(handler):
