@@ -113,6 +113,7 @@ class WriteBehind:
         interval: float = MAX_INTERVAL,
         capacity: int = DEFAULT_CAPACITY,
         counted: Callable[[str, int], None] = lambda outcome, rows: None,
+        ends_written: Callable[[list[SocketEnd]], None] = lambda ends: None,
     ):
         if not 0 < interval <= MAX_INTERVAL:
             raise ValueError(f"interval must be in (0, {MAX_INTERVAL}] seconds, got {interval}")
@@ -120,6 +121,9 @@ class WriteBehind:
         self.interval = interval
         self.capacity = capacity
         self.counted = counted
+        # Told of the socket endings a flush has written (so that what is announced about
+        # them is what a reader finds); never raises into the writer.
+        self.ends_written = ends_written
         self._lock = threading.Lock()
         self._heartbeats: dict[str, datetime] = {}
         self._communications: dict[str, datetime] = {}
@@ -205,6 +209,14 @@ class WriteBehind:
                 self._put_back(heartbeats, heard, rows, ends)
                 return
             self.counted("written", len(heartbeats) + len(heard) + len(rows) + len(ends))
+            if ends:
+                self._announce(ends)
+
+    def _announce(self, ends: list[SocketEnd]) -> None:
+        try:
+            self.ends_written(ends)
+        except Exception:  # noqa: BLE001 - what is written stays written
+            log.exception("written socket endings not announced", extra={"ends": len(ends)})
 
     def close(self) -> None:
         """Stop the writer and write what is left (graceful shutdown; idempotent)."""

@@ -46,7 +46,9 @@ class OcppNode:
         self.presence = presence
         self.events = events
         self.connections = ConnectionMap()
-        self.bookkeeping = WriteBehind(database, counted=metrics.record_write_behind)
+        self.bookkeeping = WriteBehind(
+            database, counted=metrics.record_write_behind, ends_written=self._announce_ends
+        )
         self.handler = CallHandler(
             database,
             settings,
@@ -148,7 +150,15 @@ class OcppNode:
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
         )
-        self.events.publish([ChargerDisconnected(name, connection.close_reason)])
+
+    def _announce_ends(self, ends: list[SocketEnd]) -> None:
+        """ChargerDisconnected for each ending that left its charger Disconnected, once it is
+        written (a dashboard reading the charger on the event finds it Disconnected)."""
+        disconnected = [
+            ChargerDisconnected(end.charger_name, end.reason) for end in ends if end.reason
+        ]
+        if disconnected:
+            self.events.publish(disconnected)
 
     def _socket_ended(self, name: str, kind: SocketEventKind, reason: str | None = None) -> None:
         """Written behind (see `domain.services.socket_events`); with `reason` the charger

@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 
 from domain.boot_storm import BootStormGuard
 from domain.events import EventBus
-from domain.models import Charger, Direction, OcppMessage
+from domain.models import Charger, Direction, OcppMessage, SocketEventKind
 from domain.services.chargers import create_charger
 from domain.services.message_log import frame_row
+from domain.services.socket_events import SocketEnd
 from domain.write_behind import WriteBehind
 from tests.ocpp_client import eventually
 from web.ocpp.framing import IncomingCall
@@ -185,3 +186,26 @@ def test_last_communications_coalesce_and_never_move_back(database, request):
     # A message's time is not a heartbeat's: last_heartbeat stays unset.
     assert heard(database, "wb1") == (None, T0 + timedelta(seconds=3))
     assert heard(database, "wb2") == (None, later)
+
+
+def test_socket_endings_are_announced_only_once_written(db, counts):
+    with db.unit_of_work() as session:
+        create_charger(session, "wb-end", connector_ids=(1,)).status = "Connected"
+    announced = []
+    writer = WriteBehind(db, interval=1.0, ends_written=announced.append)
+    end = SocketEnd("wb-end", SocketEventKind.CLOSED, T0, "socket closed")
+    try:
+        writer.note_socket_end(end)
+        assert announced == []  # queued, not written: nothing said yet
+        with db.unit_of_work() as session:
+            assert session.scalar(select(Charger.status).where(Charger.name == "wb-end")) == (
+                "Connected"
+            )
+        writer.flush()
+    finally:
+        writer.close()
+    assert announced == [[end]]
+    with db.unit_of_work() as session:
+        assert session.scalar(select(Charger.status).where(Charger.name == "wb-end")) == (
+            "Disconnected"
+        )
