@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
+from sqlalchemy import select
 
 from domain.clock import utcnow
 from domain.db import Database
+from domain.models import Charger
 from domain.services.health import refresh_rollups
 from domain.services.id_tags import create_id_tag
 from domain.settings import PROJECT_ROOT
@@ -17,7 +19,7 @@ from tests.charger import LiveCharger
 from tests.e2e.dashboard.browser import chromium
 from tests.e2e.dashboard.test_dashboard_browser import css, sign_in, wait_for
 from tests.live_server import postgres_live_server
-from tests.ocpp_client import exchange, raw_socket, run
+from tests.ocpp_client import eventually, exchange, raw_socket, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -40,6 +42,15 @@ def server():
             create_id_tag(session, ID_TAG)
         database.dispose()
         yield live
+
+
+def charger_status(server, name: str) -> str:
+    database = Database(server.database_url)
+    try:
+        with database.unit_of_work() as session:
+            return session.scalar(select(Charger.status).where(Charger.name == name))
+    finally:
+        database.dispose()
 
 
 def roll_up(server) -> None:
@@ -83,6 +94,8 @@ async def take_over_and_send_garbage(url: str) -> None:
 def test_viewer_sees_the_fleet_ranking_a_scorecard_with_its_timeline_and_a_session_chart(server):
     with LiveCharger(server.ws_url("charger_2"), "charger_2"):
         run(take_over_and_send_garbage(server.ws_url("charger_2")))
+    # Socket endings are written behind (within a second), its last one with Disconnected.
+    eventually(lambda: charger_status(server, "charger_2") == "Disconnected")
     with LiveCharger(server.ws_url("charger_1"), "charger_1") as charger:
         started = charger.start(1, ID_TAG, meter_start=10_000)
         for wh in READINGS:
