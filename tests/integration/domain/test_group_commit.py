@@ -215,7 +215,7 @@ def test_a_group_stopped_before_its_commit_answers_no_submitter_with_a_result(pg
     outcomes = submit_together(group_of_three, [creating("i1"), interrupted, creating("i2")])
     assert all(isinstance(outcome, BaseException) for outcome in outcomes)
     assert stored_names(pg) == set()
-    # The committer lives on: the next unit of work is committed, not left waiting.
-    [(_, events)] = submit_together(group_of_three, [creating("after")])
-    assert events == ["after created"]
-    assert stored_names(pg) == {"after"}
+    # The committer lives on: the next group is committed, not left waiting.
+    after = submit_together(group_of_three, [creating(f"after{n}") for n in range(3)])
+    assert sorted(events for _, events in after) == [[f"after{n} created"] for n in range(3)]
+    assert stored_names(pg) == {"after0", "after1", "after2"}
