@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from domain.errors import InvalidInput
 from domain.models import Charger
+from domain.settings import Settings
 
 CERTIFICATE_VALIDITY = timedelta(days=365)
 # A charger whose certificate ends within this is asked to renew it.
@@ -33,6 +34,15 @@ class CertificateAuthority:
     key: object  # a cryptography private key of the certificate
     # CPO_NAME: when set, a CSR's subject O must be it (the charger's CpoName key).
     cpo_name: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CertificateAuthority | None:
+        """The CSMS CA of CSMS_CA_CERT_FILE and CSMS_CA_KEY_FILE; None without them."""
+        if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
+            return None
+        return cls.from_files(
+            settings.csms_ca_cert_file, settings.csms_ca_key_file, settings.cpo_name
+        )
 
     @classmethod
     def from_files(

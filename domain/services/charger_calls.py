@@ -244,7 +244,7 @@ def answer_charger_call(
     the row). Writes through `session` (flushed, not committed) and notes the charger's last
     communication (written behind with `context.bookkeeping`). None when a snapshot's charger
     is found deleted; written behind, a deleted charger's rows fail on their foreign keys
-    instead (see `charger_snapshots.is_registered`). Raises InvalidInput for an action a
+    instead (see `charger_snapshots.explain_failure`). Raises InvalidInput for an action a
     charger does not send.
     """
     answer = ANSWERS.get(action)

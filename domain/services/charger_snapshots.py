@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.db import statement_connection
+from domain.db import Database, statement_connection
+from domain.errors import ChargerNotRegistered
 from domain.models import Charger, Connector
 
 
@@ -101,10 +103,23 @@ def stale_snapshots(session: Session, snapshots: list[ChargerSnapshot]) -> list[
 _REGISTERED = select(Charger.__table__.c.id).where(Charger.__table__.c.id == bindparam("b_charger"))
 
 
-def is_registered(session: Session, snapshot: ChargerSnapshot) -> bool:
-    """Whether the snapshot's charger still exists (asked after a message answered from the
-    snapshot failed: a charger deleted since fails on its rows' foreign keys). Reads only."""
-    return session.execute(_REGISTERED, {"b_charger": snapshot.id}).first() is not None
+def explain_failure(
+    database: Database, snapshot: ChargerSnapshot | None, failure: Exception
+) -> Exception:
+    """The failure of a message answered from `snapshot`, explained: a write refused by a
+    foreign key, for a charger deleted since the snapshot was taken (its last communication
+    is written behind, so nothing else noticed), is ChargerNotRegistered; any other failure,
+    or one the database cannot explain now, stays as it is. Reads only."""
+    if snapshot is None or not isinstance(failure, IntegrityError):
+        return failure
+    try:
+        with database.unit_of_work() as session:
+            registered = session.execute(_REGISTERED, {"b_charger": snapshot.id}).first()
+    except Exception:  # noqa: BLE001 - the original failure is the one to answer
+        return failure
+    if registered is not None:
+        return failure
+    return ChargerNotRegistered(f"{snapshot.name} is no longer registered")
 
 
 _HEARD_FROM = (

@@ -20,7 +20,6 @@ from typing import Any
 
 from ocpp.messages import MessageType
 from ocpp.v16.enums import Action
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.boot_storm import BootStormGuard
@@ -37,7 +36,7 @@ from domain.services.charger_calls import (
     answer_charger_call,
     answer_heartbeat,
 )
-from domain.services.charger_snapshots import ChargerSnapshot, is_registered, take_snapshot
+from domain.services.charger_snapshots import ChargerSnapshot, explain_failure, take_snapshot
 from domain.services.chargers import find_charger
 from domain.services.message_log import record_frames
 from domain.settings import Settings
@@ -87,7 +86,7 @@ class CallHandler:
         self.storm_guard = storm_guard
         self.events = events
         self.clock = clock
-        self.certificate_authority = _certificate_authority(settings)
+        self.certificate_authority = CertificateAuthority.from_settings(settings)
         self.frame_log = FrameLog(database, bookkeeping)
 
     def answer(self, connection: ChargerConnection, call: IncomingCall) -> Reply:
@@ -170,7 +169,7 @@ class CallHandler:
                     )
                 )
         except Exception as failure:  # noqa: BLE001 - every failure becomes a CALLERROR
-            failure = self._explained(failure, name, snapshot)
+            failure = explain_failure(self.database, snapshot, failure)
             error = call_error_for(failure)
             if error.code is CallErrorCode.INTERNAL_ERROR:
                 log.exception(
@@ -213,20 +212,6 @@ class CallHandler:
         if context.bookkeeping is None or call.action in KEPT_BEFORE_ANSWER:
             record_frames(session, exchange_rows(name, call, conf, source, context.now))
         return conf
-
-    def _explained(
-        self, failure: Exception, name: str, snapshot: ChargerSnapshot | None
-    ) -> Exception:
-        """A write refused by a foreign key, for a charger deleted since its socket took its
-        snapshot, is that charger being no longer registered."""
-        if snapshot is None or not isinstance(failure, IntegrityError):
-            return failure
-        try:
-            with self.database.unit_of_work() as session:
-                registered = is_registered(session, snapshot)
-        except Exception:  # noqa: BLE001 - the original failure is the one to answer
-            return failure
-        return failure if registered else ChargerNotRegistered(f"{name} is no longer registered")
 
     def _context(self, action: str, source: Source) -> CallContext:
         retry = None
@@ -287,14 +272,6 @@ def _uuid_id_tag(violation: Violation, payload: dict[str, Any]) -> bool:
         violation.path == "idTag"
         and violation.keyword == "maxLength"
         and len(payload["idTag"]) <= API_ID_TAG_LENGTH
-    )
-
-
-def _certificate_authority(settings: Settings) -> CertificateAuthority | None:
-    if settings.csms_ca_cert_file is None or settings.csms_ca_key_file is None:
-        return None
-    return CertificateAuthority.from_files(
-        settings.csms_ca_cert_file, settings.csms_ca_key_file, settings.cpo_name
     )
 
 
