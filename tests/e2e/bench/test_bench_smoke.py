@@ -1,4 +1,4 @@
-"""Small runs of benchmark scenarios 1 and 3, each through its one documented command.
+"""Small runs of benchmark scenarios 1, 3 and 6, each through its one documented command.
 
 No timing is asserted (performance lives in bench/ as ratios): these prove that each command
 starts its servers the production way, drives them, prints every figure and ratio, checks
@@ -68,3 +68,16 @@ def test_transaction_scenario_commits_every_acknowledged_pair(redis_url, offered
     assert report["targets"]["every acknowledged pair is one Completed row"] is True
     assert figures["SQL ceiling pairs/s"] > 0
     assert report["ratios"]["voltline / SQL ceiling"] > 0
+
+
+def test_disconnect_storm_scenario_finds_every_dropped_charger_released_and_disconnected():
+    report = run_scenario(
+        "bench.disconnect",
+        *("--chargers", "30", "--steady", "5", "--seconds", "2", "--settle", "2"),
+    )
+    figures = report["figures"]
+    assert figures["storm sockets dropped"] == 30
+    assert figures["steady heartbeats answered"] > 0
+    # What the scenario checks after the storm, on a run too small to strain anything.
+    assert report["targets"]["no stale presence after the storm (issue 13)"] is True
+    assert report["targets"]["every dropped charger Disconnected"] is True
