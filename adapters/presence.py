@@ -59,6 +59,7 @@ class Presence(Protocol):
     def refresh(self, charger_name: str) -> bool: ...
     def refresh_many(self, charger_names: Iterable[str]) -> None: ...
     def release(self, charger_name: str) -> bool: ...
+    def release_many(self, charger_names: list[str]) -> list[bool]: ...
     def node_of(self, charger_name: str) -> str | None: ...
 
 
@@ -91,6 +92,13 @@ class RedisPresence:
     def release(self, charger_name: str) -> bool:
         """Drop our claim; False (and nothing deleted) when it is no longer ours."""
         return bool(self._release(keys=[presence_key(charger_name)], args=[self.node_id]))
+
+    def release_many(self, charger_names: list[str]) -> list[bool]:
+        """`release` for each name, all in one round trip."""
+        pipeline = self.client.pipeline(transaction=False)
+        for name in charger_names:
+            self._release(keys=[presence_key(name)], args=[self.node_id], client=pipeline)
+        return [bool(released) for released in pipeline.execute()]
 
     def node_of(self, charger_name: str) -> str | None:
         value = self.client.get(presence_key(charger_name))
@@ -127,6 +135,9 @@ class InProcessPresence:
             held = self._held(charger_name)
             self._expiry.pop(charger_name, None)
             return held
+
+    def release_many(self, charger_names: list[str]) -> list[bool]:
+        return [self.release(name) for name in charger_names]
 
     def node_of(self, charger_name: str) -> str | None:
         with self._lock:

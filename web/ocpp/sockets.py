@@ -11,6 +11,7 @@ from functools import partial
 from wsproto.frame_protocol import CloseReason
 
 from adapters.presence import Presence
+from adapters.presence_releases import BatchedReleases
 from domain.boot_storm import BootStormGuard
 from domain.clock import utcnow
 from domain.db import Database
@@ -46,6 +47,7 @@ class OcppNode:
         self.presence = presence
         self.events = events
         self.connections = ConnectionMap()
+        self.releases = BatchedReleases(presence, self._live_here)
         self.bookkeeping = WriteBehind(
             database, counted=metrics.record_write_behind, ends_written=self._announce_ends
         )
@@ -121,6 +123,11 @@ class OcppNode:
             socket_opened(session, snapshot.id, now, node_id)
         return snapshot
 
+    def _live_here(self, charger_name: str) -> bool:
+        """A socket of this charger is open on this node (its claim is to stay)."""
+        connection = self.connections.get(charger_name)
+        return connection is not None and not connection.closed
+
     def refresh_snapshot(self, charger_name: str) -> bool:
         """Take the snapshot of charger `charger_name` again if this node holds its socket
         (an operator changed or deleted it); False when it does not."""
@@ -136,7 +143,16 @@ class OcppNode:
             log.info("replaced socket closed", extra={"charger_id": name, "outcome": "replaced"})
             self._socket_ended(name, SocketEventKind.REPLACED)
             return  # a newer socket of this charger owns its state now
-        if not self._presence_call("release", name):
+        ended = partial(
+            self._released, name, _close_kind(connection), _close_reason(connection), utcnow()
+        )
+        self.releases.release(name, ended)
+
+    def _released(
+        self, name: str, kind: SocketEventKind, reason: str, at, released: bool | None
+    ) -> None:
+        """The rest of a socket's close, once its presence release is answered."""
+        if not released:
             owner = self._presence_call("node_of", name)
             if owner not in (None, self.settings.node_id):
                 log.info(
@@ -144,8 +160,7 @@ class OcppNode:
                     extra={"charger_id": name, "outcome": "moved", "node": owner},
                 )
                 return
-        reason = _close_reason(connection)
-        self._socket_ended(name, _close_kind(connection), reason)
+        self._socket_ended(name, kind, reason, at)
         log.info(
             "charger disconnected",
             extra={"charger_id": name, "outcome": "disconnected", "reason": reason},
@@ -160,11 +175,13 @@ class OcppNode:
         if disconnected:
             self.events.publish(disconnected)
 
-    def _socket_ended(self, name: str, kind: SocketEventKind, reason: str | None = None) -> None:
+    def _socket_ended(
+        self, name: str, kind: SocketEventKind, reason: str | None = None, at=None
+    ) -> None:
         """Written behind (see `domain.services.socket_events`); with `reason` the charger
         is left Disconnected."""
         metrics.record_socket_end(kind)
-        self.bookkeeping.note_socket_end(SocketEnd(name, kind, utcnow(), reason))
+        self.bookkeeping.note_socket_end(SocketEnd(name, kind, at or utcnow(), reason))
 
     def _presence_call(self, method: str, name: str):
         """Presence is best effort: Redis trouble must not refuse or drop chargers."""
