@@ -10,32 +10,32 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, CursorResult, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from domain.db import statement_connection
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def insert_once(session: Session, target, *conflict_columns):
-    """An INSERT into `target` (a mapped class or a Table) that does nothing for a row
-    clashing on `conflict_columns`, which must form a unique constraint; add `.values()` /
-    `.returning()` as usual."""
-    insert = _INSERTS[dialect_of(session)]
-    return insert(target).on_conflict_do_nothing(index_elements=list(conflict_columns))
+def insert_once(
+    session: Session, table: Table, conflict_columns: tuple, returning: Column, values
+) -> CursorResult:
+    """INSERT `values` (one row's dict, or a list of them) into `table`, skipping each row
+    that clashes on `conflict_columns` (a unique constraint); the result holds `returning`
+    of the rows actually inserted. Runs in the session's transaction; commits nothing."""
+    statement = _statement(session.get_bind().dialect.name, table, conflict_columns, returning)
+    return statement_connection(session).execute(statement, values)
 
 
 @cache
-def prepared_insert_once(dialect: str, table: Table, conflict_columns: tuple, returning: Column):
-    """`insert_once` built once per dialect, table, key and RETURNING column: run it with
-    `statement_connection(session).execute(statement, values)` (no statement built per call)."""
+def _statement(dialect: str, table: Table, conflict_columns: tuple, returning: Column):
+    """Built once per dialect, table, key and RETURNING column (a statement built per call
+    costs more CPU than its round trip)."""
     insert = _INSERTS[dialect]
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(returning)
     )
-
-
-def dialect_of(session: Session) -> str:
-    return session.get_bind().dialect.name

@@ -15,7 +15,7 @@ from domain.clock import parse_timestamp
 from domain.db import statement_connection
 from domain.models import Charger, MeterValue, Transaction
 from domain.services.chargers import connector_pk
-from domain.services.insert_once import dialect_of, prepared_insert_once
+from domain.services.insert_once import insert_once
 
 # What an omitted optional field means (OCPP 1.6 section 7.45, SampledValue). The unit has
 # a default only for energy: "Wh" if the (default) measurand is an "Energy" type.
@@ -97,10 +97,9 @@ def record_meter_values(
             }
     if not rows:
         return 0
-    insert = prepared_insert_once(
-        dialect_of(session), _METER_VALUES, _SAMPLE_KEY, _METER_VALUES.c.id
+    stored = insert_once(
+        session, _METER_VALUES, _SAMPLE_KEY, _METER_VALUES.c.id, list(rows.values())
     )
-    stored = statement_connection(session).execute(insert, list(rows.values()))
     return len(stored.all())
 
 

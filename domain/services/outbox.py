@@ -15,10 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.clock import utcnow
-from domain.db import statement_connection
 from domain.events import BackgroundWorkRecorded, record_event
 from domain.models import TaskOutbox
-from domain.services.insert_once import dialect_of, prepared_insert_once
+from domain.services.insert_once import insert_once
 
 _OUTBOX = TaskOutbox.__table__
 _KEY = (_OUTBOX.c.task_name, _OUTBOX.c.dedupe_key)
@@ -27,12 +26,8 @@ _KEY = (_OUTBOX.c.task_name, _OUTBOX.c.dedupe_key)
 def enqueue_task(session: Session, task_name: str, dedupe_key: str, **arguments) -> None:
     """Record `task_name(**arguments)` once per (task_name, dedupe_key); written in the
     session's transaction, not committed (one INSERT that skips an existing key)."""
-    insert = prepared_insert_once(dialect_of(session), _OUTBOX, _KEY, _OUTBOX.c.id)
-    inserted = (
-        statement_connection(session)
-        .execute(insert, {"task_name": task_name, "dedupe_key": dedupe_key, "arguments": arguments})
-        .first()
-    )
+    row = {"task_name": task_name, "dedupe_key": dedupe_key, "arguments": arguments}
+    inserted = insert_once(session, _OUTBOX, _KEY, _OUTBOX.c.id, row).first()
     if inserted is not None:
         record_event(session, BackgroundWorkRecorded(task_name))
 

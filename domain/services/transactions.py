@@ -25,7 +25,7 @@ from domain.services.command_effects import (
     mark_if_remote_started,
     remote_start_window,
 )
-from domain.services.insert_once import dialect_of, prepared_insert_once
+from domain.services.insert_once import insert_once
 from domain.services.meter_values import record_meter_values
 from domain.services.reconciliation import settle_connector
 from domain.services.reservations import use_reservation
@@ -112,25 +112,21 @@ def _insert_once(
     reservation_id: int | None,
 ) -> tuple[int, bool]:
     """The new transaction's id, or a retry's existing one; True when it already existed."""
-    insert = prepared_insert_once(
-        dialect_of(session), _TRANSACTIONS, _START_KEY, _TRANSACTIONS.c.id
-    )
     key = {"connector_id": connector, "id_tag": id_tag, "start_time": timestamp}
-    connection = statement_connection(session)
-    transaction_id = connection.execute(
-        insert,
-        {
-            **key,
-            "charger_id": charger.id,
-            "meter_start": meter_start,
-            "reservation_id": reservation_id,
-            "status": TransactionStatus.ACTIVE,
-        },
+    row = {
+        **key,
+        "charger_id": charger.id,
+        "meter_start": meter_start,
+        "reservation_id": reservation_id,
+        "status": TransactionStatus.ACTIVE,
+    }
+    transaction_id = insert_once(
+        session, _TRANSACTIONS, _START_KEY, _TRANSACTIONS.c.id, row
     ).scalar()
     replayed = transaction_id is None
     if replayed:
         # A retry, or the same start committed concurrently: answer with that transaction.
-        transaction_id = connection.execute(_STARTED_BEFORE, key).scalar()
+        transaction_id = statement_connection(session).execute(_STARTED_BEFORE, key).scalar()
     return transaction_id, replayed
 
 
