@@ -14,11 +14,10 @@ skipped (and answered as released, since the claim is this node's).
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from functools import partial
 
-from adapters.background_pass import BackgroundPass
+from adapters.background_pass import BackgroundBatches
 from adapters.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -33,27 +32,24 @@ class BatchedReleases:
     a live socket of the charger again (then its claim stays)."""
 
     def __init__(self, presence: Presence, live_here: Callable[[str], bool]):
-        self._pending: deque[tuple[str, Released]] = deque()
-        self._passes = BackgroundPass(
-            partial(_release_pending, presence, live_here, self._pending), "presence-release"
+        self._batches: BackgroundBatches[tuple[str, Released]] = BackgroundBatches(
+            partial(_release_batch, presence, live_here), MAX_BATCH, "presence-release"
         )
 
     def release(self, charger_name: str, then: Released) -> None:
         """Queue the release; `then(answer)` runs once it is known. The caller goes on."""
-        self._pending.append((charger_name, then))
-        self._passes.request()
+        self._batches.add((charger_name, then))
 
 
-def _release_pending(
-    presence: Presence, live_here: Callable[[str], bool], pending: deque[tuple[str, Released]]
+def _release_batch(
+    presence: Presence, live_here: Callable[[str], bool], batch: list[tuple[str, Released]]
 ) -> None:
-    while batch := [pending.popleft() for _ in range(min(MAX_BATCH, len(pending)))]:
-        answers = _release(presence, [name for name, _ in batch if not live_here(name)])
-        for name, then in batch:
-            try:
-                then(answers.get(name, True) if answers is not None else None)
-            except Exception:  # noqa: BLE001 - one socket's follow-up must not stop the rest
-                log.exception("socket close not completed", extra={"charger_id": name})
+    answers = _release(presence, [name for name, _ in batch if not live_here(name)])
+    for name, then in batch:
+        try:
+            then(answers.get(name, True) if answers is not None else None)
+        except Exception:  # noqa: BLE001 - one socket's follow-up must not stop the rest
+            log.exception("socket close not completed", extra={"charger_id": name})
 
 
 def _release(presence: Presence, names: list[str]) -> dict[str, bool] | None:

@@ -11,13 +11,11 @@ stream is live only: the REST resources hold the durable state).
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from functools import partial
 
 import redis
 
-from adapters.background_pass import BackgroundPass
+from adapters.background_pass import BackgroundBatches
 
 log = logging.getLogger(__name__)
 
@@ -28,42 +26,24 @@ class BatchedPublisher:
     """PUBLISHes messages to one channel from a background pass, batched and in order."""
 
     def __init__(self, client: redis.Redis, channel: str):
-        self._pending: deque[str] = deque()
-        # One pass at a time, so a flush waits for the events a pass is sending: in order.
-        one_at_a_time = threading.Lock()
-        self._passes = BackgroundPass(
-            partial(_publish_pending, client, channel, self._pending, one_at_a_time),
-            "event-publish",
+        self._batches: BackgroundBatches[str] = BackgroundBatches(
+            partial(_publish_batch, client, channel), MAX_BATCH, "event-publish"
         )
 
     def publish(self, message: str) -> None:
         """Queue `message`; the caller goes on at once."""
-        self._pending.append(message)
-        self._passes.request()
+        self._batches.add(message)
 
     def flush(self) -> None:
-        """Publish what is queued now, in the caller's thread."""
-        self._passes.run_pass()
+        """Publish what is queued now, in the caller's thread (after any pass sending)."""
+        self._batches.flush()
 
 
-def _publish_pending(
-    client: redis.Redis, channel: str, pending: deque[str], one_at_a_time: threading.Lock
-) -> None:
-    with one_at_a_time:
-        _publish_batches(client, channel, pending)
-
-
-def _publish_batches(client: redis.Redis, channel: str, pending: deque[str]) -> None:
-    while batch := _take(pending, MAX_BATCH):
-        pipeline = client.pipeline(transaction=False)
-        for message in batch:
-            pipeline.publish(channel, message)
-        try:
-            pipeline.execute()
-        except redis.RedisError as error:
-            log.warning("events not published", extra={"events": len(batch), "error": error})
-
-
-def _take(pending: deque[str], most: int) -> list[str]:
-    """Up to `most` messages from the front."""
-    return [pending.popleft() for _ in range(min(most, len(pending)))]
+def _publish_batch(client: redis.Redis, channel: str, batch: list[str]) -> None:
+    pipeline = client.pipeline(transaction=False)
+    for message in batch:
+        pipeline.publish(channel, message)
+    try:
+        pipeline.execute()
+    except redis.RedisError as error:
+        log.warning("events not published", extra={"events": len(batch), "error": error})
